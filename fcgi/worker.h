@@ -1,0 +1,23 @@
+/* worker.h: one prefork worker process: the FastCGI accept loop, request
+ * decoding, authentication, dispatch and the access log. */
+#ifndef BOXOFFICE_WORKER_H
+#define BOXOFFICE_WORKER_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "db.h"
+#include "soldout.h"
+
+/* Per-process state a handler may use through req->process. */
+struct worker_state {
+    const struct config *cfg;
+    struct db *db;
+    struct soldout_cache soldout;
+};
+
+/* Runs the accept loop on listen_fd until SIGTERM or SIGINT, finishing the
+ * request in flight first. Returns the process exit status. */
+int worker_run(const struct config *cfg, int listen_fd);
+
+#endif

@@ -1,0 +1,198 @@
+-- Holds: the hot path. Each API call is one statement, one round trip.
+-- Reapplied on every migrate run.
+
+-- The hold as the API shows it; status reads "expired" as soon as an
+-- active hold passes its expiry, whatever the sweeper has done.
+CREATE OR REPLACE FUNCTION hold_json(p_hold_id bigint)
+RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', h.id, 'event_id', h.event_id,
+        'status', CASE WHEN h.status = 'active' AND h.expires_at <= now() THEN 'expired'
+                       ELSE h.status END,
+        'created_at', h.created_at, 'expires_at', h.expires_at,
+        'amount', h.amount, 'currency', h.currency,
+        'seats', (SELECT json_agg(json_build_object(
+                      'id', s.id, 'section', sc.name, 'row', s.row_label,
+                      'number', s.number, 'category', es.category, 'price', p.amount)
+                      ORDER BY s.rank, s.id)
+                  FROM event_seats es
+                  JOIN seats s ON s.id = es.seat_id
+                  JOIN sections sc ON sc.id = s.section_id
+                  JOIN event_prices p ON p.event_id = es.event_id AND p.category = es.category
+                  WHERE es.event_id = h.event_id AND es.seat_id = ANY (h.seat_ids)))
+    FROM holds h WHERE h.id = p_hold_id
+$$;
+
+-- Seats a user holds or has bought for an event, counted for the per-user
+-- cap. A converted hold counts while its order may still be paid or is paid
+-- (the orders migration refines this through hold_user_seats_extra).
+CREATE OR REPLACE FUNCTION hold_user_seats(p_user_id bigint, p_event_id bigint)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT coalesce(sum(cardinality(seat_ids)), 0)
+    FROM holds
+    WHERE user_id = p_user_id AND event_id = p_event_id
+      AND ((status = 'active' AND expires_at > now()) OR status = 'converted')
+$$;
+
+-- Takes seats for a signed-in user, all or nothing, checking the sale
+-- window and the per-user cap in the same transaction.
+--   p_seat_ids: the seats asked for, or NULL for best available
+--   p_quantity, p_category: best available (category NULL: any)
+-- Returns one row: outcome, the hold as JSON when created, and the seat ids
+-- that were unavailable or unknown. Outcomes: created, unauthorized,
+-- event_not_found, not_on_sale, sale_closed, unknown_category,
+-- unknown_seats, limit_exceeded, seats_unavailable, sold_out.
+CREATE OR REPLACE FUNCTION hold_create(p_token_hash bytea, p_event_id bigint,
+                                       p_seat_ids bigint[], p_quantity int, p_category text)
+RETURNS TABLE (outcome text, hold json, seat_ids bigint[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_user bigint;
+    v_event events%ROWTYPE;
+    v_want int := coalesce(cardinality(p_seat_ids), p_quantity);
+    v_seats bigint[];
+    v_taken bigint[];
+    v_hold bigint;
+    v_amount bigint;
+    v_expires timestamptz;
+BEGIN
+    SELECT s.user_id INTO v_user FROM sessions s
+    WHERE s.token_hash = p_token_hash AND s.expires_at > now();
+    IF v_user IS NULL THEN
+        RETURN QUERY SELECT 'unauthorized', NULL::json, NULL::bigint[]; RETURN;
+    END IF;
+    SELECT * INTO v_event FROM events WHERE id = p_event_id;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'event_not_found', NULL::json, NULL::bigint[]; RETURN;
+    END IF;
+    IF v_event.on_sale_at > now() THEN
+        RETURN QUERY SELECT 'not_on_sale', NULL::json, NULL::bigint[]; RETURN;
+    END IF;
+    IF v_event.starts_at <= now() OR v_event.status <> 'scheduled' THEN
+        RETURN QUERY SELECT 'sale_closed', NULL::json, NULL::bigint[]; RETURN;
+    END IF;
+    IF p_category IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM event_prices WHERE event_id = p_event_id AND category = p_category) THEN
+        RETURN QUERY SELECT 'unknown_category', NULL::json, NULL::bigint[]; RETURN;
+    END IF;
+
+    -- One user's concurrent requests for one event take turns, so the cap
+    -- cannot be passed by racing; different users never wait on this.
+    PERFORM pg_advisory_xact_lock((p_event_id << 32) # v_user);
+    IF hold_user_seats(v_user, p_event_id) + v_want > v_event.max_per_user THEN
+        RETURN QUERY SELECT 'limit_exceeded', NULL::json, NULL::bigint[]; RETURN;
+    END IF;
+
+    -- Hold-only transactions carry no money; when the operator allows it,
+    -- they skip the wait for the WAL flush (a crash may forget a hold,
+    -- never sell a seat twice).
+    IF current_setting('boxoffice.hold_async_commit', true) = 'on' THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
+
+    IF p_seat_ids IS NOT NULL THEN
+        -- Lock in seat order so overlapping requests cannot deadlock.
+        SELECT array_agg(x.seat_id) FILTER (WHERE x.held_until > now()),
+               array_agg(x.seat_id)
+          INTO v_taken, v_seats
+          FROM (SELECT es.seat_id, es.held_until FROM event_seats es
+                WHERE es.event_id = p_event_id AND es.seat_id = ANY (p_seat_ids)
+                ORDER BY es.seat_id FOR UPDATE) x;
+        IF coalesce(cardinality(v_seats), 0) < v_want THEN
+            RETURN QUERY SELECT 'unknown_seats', NULL::json,
+                (SELECT array_agg(u) FROM unnest(p_seat_ids) u
+                 WHERE u <> ALL (coalesce(v_seats, '{}'))); RETURN;
+        END IF;
+        IF v_taken IS NOT NULL THEN
+            RETURN QUERY SELECT
+                CASE WHEN EXISTS (SELECT 1 FROM event_seats es
+                                  WHERE es.event_id = p_event_id AND es.held_until <= now())
+                     THEN 'seats_unavailable' ELSE 'sold_out' END,
+                NULL::json, v_taken; RETURN;
+        END IF;
+    ELSE
+        -- Best available: skip seats another buyer is taking right now
+        -- instead of queueing behind their row locks.
+        SELECT array_agg(x.seat_id) INTO v_seats
+          FROM (SELECT es.seat_id FROM event_seats es
+                WHERE es.event_id = p_event_id
+                  AND (p_category IS NULL OR es.category = p_category)
+                  AND es.held_until <= now() AND es.held_until <> 'infinity'
+                ORDER BY es.rank, es.seat_id
+                LIMIT p_quantity
+                FOR UPDATE SKIP LOCKED) x;
+        IF coalesce(cardinality(v_seats), 0) < p_quantity THEN
+            RETURN QUERY SELECT
+                CASE WHEN v_seats IS NULL AND NOT EXISTS (
+                         SELECT 1 FROM event_seats es
+                         WHERE es.event_id = p_event_id AND es.held_until <= now()
+                           AND (p_category IS NULL OR es.category = p_category))
+                     THEN 'sold_out' ELSE 'seats_unavailable' END,
+                NULL::json, NULL::bigint[]; RETURN;
+        END IF;
+    END IF;
+
+    v_expires := now() + make_interval(secs => v_event.hold_ttl_s);
+    SELECT sum(p.amount) INTO v_amount
+      FROM event_seats es JOIN event_prices p
+        ON p.event_id = es.event_id AND p.category = es.category
+     WHERE es.event_id = p_event_id AND es.seat_id = ANY (v_seats);
+    INSERT INTO holds (event_id, user_id, seat_ids, amount, currency, expires_at)
+    VALUES (p_event_id, v_user, v_seats, v_amount, v_event.currency, v_expires)
+    RETURNING id INTO v_hold;
+    UPDATE event_seats es SET hold_id = v_hold, held_until = v_expires
+    WHERE es.event_id = p_event_id AND es.seat_id = ANY (v_seats);
+    RETURN QUERY SELECT 'created', hold_json(v_hold), v_seats;
+END $$;
+
+-- Releases a user's hold. Outcomes: released (seats free at once),
+-- not_found (no such hold of this user), already_done (it had expired, was
+-- released, or became an order: nothing to free).
+CREATE OR REPLACE FUNCTION hold_release(p_user_id bigint, p_hold_id bigint)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_hold holds%ROWTYPE;
+BEGIN
+    SELECT * INTO v_hold FROM holds WHERE id = p_hold_id AND user_id = p_user_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN 'not_found';
+    END IF;
+    IF v_hold.status <> 'active' OR v_hold.expires_at <= now() THEN
+        RETURN 'already_done';
+    END IF;
+    UPDATE holds SET status = 'released' WHERE id = p_hold_id;
+    UPDATE event_seats SET hold_id = NULL, held_until = '-infinity'
+    WHERE event_id = v_hold.event_id AND seat_id = ANY (v_hold.seat_ids)
+      AND hold_id = p_hold_id AND held_until <> 'infinity';
+    RETURN 'released';
+END $$;
+
+-- The worker's sweep: marks up to p_limit expired holds and tidies their
+-- seat rows. Correctness never depends on it (expiry is lazy); concurrent
+-- sweepers skip each other's rows. Returns how many holds it expired.
+CREATE OR REPLACE FUNCTION hold_sweep(p_limit int)
+RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    v_count int;
+BEGIN
+    WITH expired AS (
+        UPDATE holds h SET status = 'expired'
+        WHERE h.id IN (SELECT id FROM holds
+                       WHERE status = 'active' AND expires_at <= now()
+                       ORDER BY expires_at LIMIT p_limit
+                       FOR UPDATE SKIP LOCKED)
+        RETURNING h.id, h.event_id, h.seat_ids
+    ), tidied AS (
+        UPDATE event_seats es SET hold_id = NULL, held_until = '-infinity'
+        FROM expired e
+        WHERE es.event_id = e.event_id AND es.seat_id = ANY (e.seat_ids)
+          AND es.hold_id = e.id AND es.held_until <= now()
+          AND es.held_until <> '-infinity'
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_count FROM expired;
+    IF v_count > 0 THEN
+        UPDATE job_counters SET value = value + v_count WHERE name = 'holds_expired';
+    END IF;
+    RETURN v_count;
+END $$;
