@@ -3,10 +3,10 @@
 
 -- The hold as the API shows it; status reads "expired" as soon as an
 -- active hold passes its expiry, whatever the sweeper has done.
-CREATE OR REPLACE FUNCTION hold_json(p_hold_id bigint)
+CREATE OR REPLACE FUNCTION event_hold_json(p_hold_id bigint)
 RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
-        'id', h.id, 'event_id', h.event_id,
+        'id', h.id, 'kind', h.kind, 'event_id', h.event_id,
         'status', CASE WHEN h.status = 'active' AND h.expires_at <= now() THEN 'expired'
                        ELSE h.status END,
         'created_at', h.created_at, 'expires_at', h.expires_at,
@@ -22,6 +22,17 @@ RETURNS json LANGUAGE sql STABLE AS $$
                   WHERE es.event_id = h.event_id AND es.seat_id = ANY (h.seat_ids)))
     FROM holds h WHERE h.id = p_hold_id
 $$;
+
+-- The hold as the API shows it, whatever its kind. Train holds are drawn
+-- by train_hold_json (trains functions); resolved at call time.
+CREATE OR REPLACE FUNCTION hold_json(p_hold_id bigint)
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF (SELECT kind FROM holds WHERE id = p_hold_id) = 'train' THEN
+        RETURN train_hold_json(p_hold_id);
+    END IF;
+    RETURN event_hold_json(p_hold_id);
+END $$;
 
 -- Seats a user holds or has bought for an event, counted for the per-user
 -- cap. A converted hold counts while its order may still be paid or is paid
@@ -161,6 +172,10 @@ BEGIN
         RETURN 'already_done';
     END IF;
     UPDATE holds SET status = 'released' WHERE id = p_hold_id;
+    IF v_hold.kind = 'train' THEN
+        PERFORM train_hold_release(p_hold_id);  -- trains functions
+        RETURN 'released';
+    END IF;
     UPDATE event_seats SET hold_id = NULL, held_until = '-infinity'
     WHERE event_id = v_hold.event_id AND seat_id = ANY (v_hold.seat_ids)
       AND hold_id = p_hold_id AND held_until <> 'infinity';
@@ -178,7 +193,7 @@ BEGIN
     WITH expired AS (
         UPDATE holds h SET status = 'expired'
         WHERE h.id IN (SELECT id FROM holds
-                       WHERE status = 'active' AND expires_at <= now()
+                       WHERE status = 'active' AND expires_at <= now() AND kind = 'event'
                        ORDER BY expires_at LIMIT p_limit
                        FOR UPDATE SKIP LOCKED)
         RETURNING h.id, h.event_id, h.seat_ids
@@ -195,4 +210,64 @@ BEGIN
         UPDATE job_counters SET value = value + v_count WHERE name = 'holds_expired';
     END IF;
     RETURN v_count;
+END $$;
+
+-- Inventory hooks for checkout (orders), the same for every kind of hold:
+--
+-- hold_fulfil(hold): inside the transaction that records a successful
+-- payment, makes the hold's inventory sold for good. Succeeds when every
+-- seat is still this hold's or free again (an expired hold whose seats
+-- nobody took may still complete); returns false, changing nothing, when
+-- any seat was taken by someone else (the payment must then be refunded).
+--
+-- hold_unfulfil(hold): when a paid order is cancelled and refunded, frees
+-- its inventory at once.
+--
+-- Train holds delegate to train_hold_fulfil / train_hold_unfulfil (trains
+-- functions), resolved at call time.
+CREATE OR REPLACE FUNCTION hold_fulfil(p_hold_id bigint)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    v_hold holds%ROWTYPE;
+    v_ok int;
+BEGIN
+    SELECT * INTO v_hold FROM holds WHERE id = p_hold_id;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    IF v_hold.kind = 'train' THEN
+        RETURN train_hold_fulfil(p_hold_id);
+    END IF;
+    -- Lock the seats in seat order (as hold_create does) and count those
+    -- that are this hold's or free.
+    SELECT count(*) FILTER (WHERE (x.hold_id = p_hold_id AND x.held_until <> 'infinity')
+                                  OR x.held_until <= now())
+      INTO v_ok
+      FROM (SELECT es.hold_id, es.held_until FROM event_seats es
+            WHERE es.event_id = v_hold.event_id AND es.seat_id = ANY (v_hold.seat_ids)
+            ORDER BY es.seat_id FOR UPDATE) x;
+    IF v_ok <> cardinality(v_hold.seat_ids) THEN
+        RETURN false;
+    END IF;
+    UPDATE event_seats SET hold_id = p_hold_id, held_until = 'infinity'
+    WHERE event_id = v_hold.event_id AND seat_id = ANY (v_hold.seat_ids);
+    RETURN true;
+END $$;
+
+CREATE OR REPLACE FUNCTION hold_unfulfil(p_hold_id bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_hold holds%ROWTYPE;
+BEGIN
+    SELECT * INTO v_hold FROM holds WHERE id = p_hold_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF v_hold.kind = 'train' THEN
+        PERFORM train_hold_unfulfil(p_hold_id);
+        RETURN;
+    END IF;
+    UPDATE event_seats SET hold_id = NULL, held_until = '-infinity'
+    WHERE event_id = v_hold.event_id AND seat_id = ANY (v_hold.seat_ids)
+      AND hold_id = p_hold_id AND held_until = 'infinity';
 END $$;

@@ -1,0 +1,168 @@
+"""boxoffice.py: shared helpers for end-to-end tests: an HTTP client for the
+API through nginx, sign-up and sign-in, and SQL checks against the test
+database. Tests read their endpoints from the environment scripts/test sets:
+BOXOFFICE_URL, BOXOFFICE_TEST_DATABASE_URL, BOXOFFICE_SANDBOX_URL,
+BOXOFFICE_ADMIN_EMAIL, BOXOFFICE_ADMIN_PASSWORD."""
+
+import http.client
+import itertools
+import json
+import os
+import subprocess
+import threading
+import urllib.parse
+
+URL = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
+DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL", "")
+SANDBOX_URL = os.environ.get("BOXOFFICE_SANDBOX_URL", "http://127.0.0.1:12111")
+ADMIN_EMAIL = os.environ.get("BOXOFFICE_ADMIN_EMAIL", "admin@boxoffice.local")
+ADMIN_PASSWORD = os.environ.get("BOXOFFICE_ADMIN_PASSWORD", "")
+
+_counter = itertools.count()
+_counter_lock = threading.Lock()
+
+
+def unique(prefix="u"):
+    """A name no other test in this run uses."""
+    with _counter_lock:
+        n = next(_counter)
+    return "%s%d-%d" % (prefix, os.getpid(), n)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    @property
+    def error_code(self):
+        if isinstance(self.json, dict) and isinstance(self.json.get("error"), dict):
+            return self.json["error"].get("code")
+        return None
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:300])
+
+
+class Client:
+    """One HTTP/1.1 connection to nginx, optionally signed in."""
+
+    def __init__(self, token=None, base=URL, timeout=30):
+        u = urllib.parse.urlsplit(base)
+        self.host, self.port = u.hostname, u.port
+        self.timeout = timeout
+        self.token = token
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        h = {"Accept": "application/json"}
+        data = None
+        if raw is not None:
+            data = raw
+        elif body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        if self.token:
+            h["Authorization"] = "Bearer " + self.token
+        h.update(headers or {})
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=data, headers=h)
+                r = self.conn.getresponse()
+                payload = r.read().decode("utf-8", "replace")
+                resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, payload)
+                if r.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return resp
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A kept-alive connection the server closed; retry once on a new one.
+                self.close()
+                if attempt == 1:
+                    raise
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def signup(name=None, password="correct horse battery"):
+    """Creates a user and returns (client signed in, user json)."""
+    email = "%s@example.com" % unique(name or "buyer")
+    c = Client()
+    r = c.post("/api/users", {"email": email, "password": password, "name": name or "Buyer"})
+    assert r.status == 201, r
+    r = c.post("/api/sessions", {"email": email, "password": password})
+    assert r.status == 200, r
+    c.token = r.json["token"]
+    return c, r.json["user"]
+
+
+def admin():
+    c = Client()
+    r = c.post("/api/sessions", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert r.status == 200, r
+    c.token = r.json["token"]
+    return c
+
+
+def sql(query, *args):
+    """Runs one SQL statement on the test database; returns rows of text.
+    Arguments are passed as psql variables :'v1', :'v2', ... (quoted)."""
+    cmd = ["psql", DATABASE_URL, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+    for i, a in enumerate(args, 1):
+        cmd += ["-v", "v%d=%s" % (i, a)]
+    out = subprocess.run(cmd, input=query, capture_output=True, text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line != ""]
+
+
+def sql_value(query, *args):
+    rows = sql(query, *args)
+    return rows[0][0] if rows else None
+
+
+def create_event(admin_client, rows=2, seats_per_row=5, categories=("A",), hold_ttl_s=600,
+                 max_per_user=8, on_sale_at=None, starts_at="2030-01-01T20:00:00Z", **extra):
+    """Creates a small venue (one section per category) and an event on sale
+    in it. Returns the event json."""
+    sections = [{"name": "Section %s" % c, "category": c, "x": 0, "y": i * (rows + 1),
+                 "rows": rows, "seats_per_row": seats_per_row}
+                for i, c in enumerate(categories)]
+    r = admin_client.post("/api/admin/venues", {"name": unique("Venue "), "city": "Testville",
+                                                 "sections": sections})
+    assert r.status == 201, r
+    body = {"venue_id": r.json["id"], "title": unique("Event "), "performer": "Tester",
+            "category": "concert", "starts_at": starts_at, "hold_ttl_s": hold_ttl_s,
+            "max_per_user": max_per_user,
+            "prices": [{"category": c, "amount": 1000 * (i + 1)} for i, c in enumerate(categories)]}
+    if on_sale_at:
+        body["on_sale_at"] = on_sale_at
+    body.update(extra)
+    r = admin_client.post("/api/admin/events", body)
+    assert r.status == 201, r
+    return r.json
+
+
+def seat_ids(event_id):
+    r = Client().get("/api/events/%d/seats" % event_id)
+    assert r.status == 200, r
+    return [s["id"] for s in r.json["seats"]]
