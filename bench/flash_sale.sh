@@ -43,10 +43,10 @@ trap cleanup EXIT INT TERM
 pg_up "$PG_HOME" "$PG_PORT"
 DATABASE_URL="host=$PG_HOME/socket port=$PG_PORT dbname=boxoffice user=boxoffice"
 migrate "$DATABASE_URL"
-PSQL="$PG_BIN/psql $DATABASE_URL -X -q -v ON_ERROR_STOP=1 -tA"
+psqlq() { "$PG_BIN/psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
 
 say "making $USERS users with sessions and a $SEATS_PER_EVENT-seat venue"
-$PSQL <<SQL >/dev/null
+psqlq <<SQL >/dev/null
 INSERT INTO users (email, name, password_hash)
 SELECT 'bench' || g || '@example.com', 'Bench ' || g, 'x' FROM generate_series(1, $USERS) g;
 INSERT INTO sessions (token_hash, user_id, expires_at)
@@ -57,12 +57,12 @@ SELECT venue_create(jsonb_build_object('name', 'Bench Arena', 'city', 'Mumbai', 
                                          'rows', 150, 'seats_per_row', 100))
      FROM generate_series(1, $((SEATS_PER_EVENT / 15000))) i)));
 SQL
-$PSQL -c "SELECT 'benchtoken' || lpad(id::text, 12, '0') FROM users ORDER BY id" >"$WORK/tokens"
-VENUE=$($PSQL -c "SELECT max(id) FROM venues")
-SEED_HOLD_USER=$($PSQL -c "SELECT min(id) FROM users")
+psqlq -c "SELECT 'benchtoken' || lpad(id::text, 12, '0') FROM users ORDER BY id" >"$WORK/tokens"
+VENUE=$(psqlq -c "SELECT max(id) FROM venues")
+SEED_HOLD_USER=$(psqlq -c "SELECT min(id) FROM users")
 
 new_event() {
-    $PSQL -c "SELECT event_create(jsonb_build_object('venue_id', $VENUE, 'title', 'Bench $1',
+    psqlq -c "SELECT event_create(jsonb_build_object('venue_id', $VENUE, 'title', 'Bench $1',
         'performer', 'Bench', 'category', 'concert', 'starts_at', now() + interval '30 days',
         'on_sale_at', now() - interval '1 hour', 'max_per_user', 100,
         'prices', '[{\"category\":\"A\",\"amount\":5000}]'::jsonb))"
@@ -114,14 +114,14 @@ for i in $(seq 1 "$REPEATS"); do
     e=$(new_event "pgbench-single-$i"); EVENTS="$EVENTS $e"
     pgbench_tps "$WORK/single.sql" "$e" >>"$WORK/r_single"
     e=$(new_event "pgbench-seed-$i"); EVENTS="$EVENTS $e"
-    hold=$($PSQL -c "INSERT INTO holds (event_id, user_id, seat_ids, amount, currency, expires_at)
+    hold=$(psqlq -c "INSERT INTO holds (event_id, user_id, seat_ids, amount, currency, expires_at)
         VALUES ($e, $SEED_HOLD_USER, '{0}', 0, 'INR', now() + interval '1 hour') RETURNING id" | head -1)
     pgbench_tps "$WORK/seed.sql" "$e" -D hold="$hold" >>"$WORK/r_seed"
-    $PSQL -c "ALTER DATABASE boxoffice RESET boxoffice.hold_async_commit" >/dev/null
+    psqlq -c "ALTER DATABASE boxoffice RESET boxoffice.hold_async_commit" >/dev/null
     e=$(new_event "stack-sync-$i"); EVENTS="$EVENTS $e"
     sleep 1
     wrk_run "$STACK_PORT" "/api/events/$e/holds" '{"quantity":1}' >>"$WORK/r_sync"
-    $PSQL -c "ALTER DATABASE boxoffice SET boxoffice.hold_async_commit = 'on'" >/dev/null
+    psqlq -c "ALTER DATABASE boxoffice SET boxoffice.hold_async_commit = 'on'" >/dev/null
     # Workers read database settings when they connect: restart them.
     STATE=$WORK/stack stop_pidfile "$WORK/stack/run/fcgi.pid"
     STATE=$WORK/stack spawn fcgi "$ROOT/build/boxoffice-fcgi" -c "$WORK/stack/boxoffice.conf"
@@ -129,16 +129,16 @@ for i in $(seq 1 "$REPEATS"); do
     e=$(new_event "stack-async-$i"); EVENTS="$EVENTS $e"
     sleep 1
     wrk_run "$STACK_PORT" "/api/events/$e/holds" '{"quantity":1}' >>"$WORK/r_async"
-    $PSQL -c "ALTER DATABASE boxoffice RESET boxoffice.hold_async_commit" >/dev/null
+    psqlq -c "ALTER DATABASE boxoffice RESET boxoffice.hold_async_commit" >/dev/null
 done
 
 # Sold-out answers: an event whose every seat is held.
-SOLD=$($PSQL -c "SELECT event_create(jsonb_build_object('venue_id', venue_create(
+SOLD=$(psqlq -c "SELECT event_create(jsonb_build_object('venue_id', venue_create(
     '{\"name\":\"Tiny\",\"city\":\"Pune\",\"sections\":[{\"name\":\"S\",\"category\":\"A\",\"x\":0,\"y\":0,\"rows\":1,\"seats_per_row\":4}]}'::jsonb),
     'title', 'Sold out', 'performer', 'B', 'category', 'concert', 'starts_at', now() + interval '30 days',
     'on_sale_at', now() - interval '1 hour', 'max_per_user', 100,
     'prices', '[{\"category\":\"A\",\"amount\":100}]'::jsonb))")
-$PSQL -c "SELECT outcome FROM hold_create((SELECT token_hash FROM sessions LIMIT 1), $SOLD, NULL, 4, NULL)" >/dev/null
+psqlq -c "SELECT outcome FROM hold_create((SELECT token_hash FROM sessions LIMIT 1), $SOLD, NULL, 4, NULL)" >/dev/null
 
 # The ceiling: a constant-answering libfcgi program behind the same nginx.
 gcc -O2 -o "$WORK/minimal_fcgi" "$ROOT/bench/minimal_fcgi.c" -lfcgi
@@ -157,10 +157,10 @@ for i in $(seq 1 "$REPEATS"); do
     wrk_run "$MIN_PORT" "/api/events/$SOLD/holds" '{"quantity":1}' >>"$WORK/r_minimal"
 done
 
-OVERSOLD=$($PSQL -c "SELECT count(*) FROM (SELECT s FROM holds h, unnest(h.seat_ids) s
+OVERSOLD=$(psqlq -c "SELECT count(*) FROM (SELECT s FROM holds h, unnest(h.seat_ids) s
     WHERE h.status = 'active' AND h.expires_at > now() AND h.event_id IS NOT NULL
       AND h.seat_ids <> '{0}' GROUP BY h.event_id, s HAVING count(*) > 1) x")
-MISMATCH=$($PSQL -c "SELECT count(*) FROM holds h, unnest(h.seat_ids) s
+MISMATCH=$(psqlq -c "SELECT count(*) FROM holds h, unnest(h.seat_ids) s
     WHERE h.status = 'active' AND h.expires_at > now() AND h.seat_ids <> '{0}'
       AND NOT EXISTS (SELECT 1 FROM event_seats es WHERE es.event_id = h.event_id
                       AND es.seat_id = s AND es.hold_id = h.id AND es.held_until > now())")
