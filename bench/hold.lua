@@ -3,7 +3,7 @@
 -- and the run's status codes are counted and printed at the end.
 local tokens = {}
 local next_token = 1
-local counts = {}
+counts = {}
 local threads = {}
 
 function setup(thread)
