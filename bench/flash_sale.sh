@@ -147,6 +147,7 @@ setsid "$WORK/minimal_fcgi" "$WORK/minimal/fcgi.sock" "${BENCH_WORKERS:-8}" >/de
 echo $! >"$WORK/minimal.pid"
 sleep 0.5
 STATE=$WORK/minimal PORT=$((PG_PORT + 3))
+mkdir -p "$WORK/minimal/run" "$WORK/minimal/log" "$WORK/minimal/nginx"
 stack_write_nginx
 sed -i "s|unix:$WORK/minimal/run/fcgi.sock|unix:$WORK/minimal/fcgi.sock|" "$WORK/minimal/nginx.conf"
 mkdir -p "$WORK/minimal/run" "$WORK/minimal/log"
