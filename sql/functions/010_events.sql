@@ -9,10 +9,27 @@ RETURNS text LANGUAGE sql STABLE AS $$
                 ELSE 'available' END
 $$;
 
+-- Free seats: untouched ones plus those whose hold lapsed (two index scans).
 CREATE OR REPLACE FUNCTION event_available(p_event_id bigint)
 RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT count(*) FROM event_seats
-    WHERE event_id = p_event_id AND held_until <= now()
+    SELECT (SELECT count(*) FROM event_seats
+            WHERE event_id = p_event_id AND hold_id IS NULL)
+         + (SELECT count(*) FROM event_seats
+            WHERE event_id = p_event_id AND hold_id IS NOT NULL
+              AND held_until <> 'infinity' AND held_until <= now())
+$$;
+
+-- Whether any seat (of a category, or any when NULL) is free: two index
+-- probes, whatever the size of the event.
+CREATE OR REPLACE FUNCTION event_has_free_seat(p_event_id bigint, p_category text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM event_seats
+                   WHERE event_id = p_event_id AND hold_id IS NULL
+                     AND (p_category IS NULL OR category = p_category))
+        OR EXISTS (SELECT 1 FROM event_seats
+                   WHERE event_id = p_event_id AND hold_id IS NOT NULL
+                     AND held_until <= now()
+                     AND (p_category IS NULL OR category = p_category))
 $$;
 
 CREATE OR REPLACE FUNCTION event_json(p_event_id bigint)

@@ -116,28 +116,46 @@ BEGIN
         END IF;
         IF v_taken IS NOT NULL THEN
             RETURN QUERY SELECT
-                CASE WHEN EXISTS (SELECT 1 FROM event_seats es
-                                  WHERE es.event_id = p_event_id AND es.held_until <= now())
+                CASE WHEN event_has_free_seat(p_event_id, NULL)
                      THEN 'seats_unavailable' ELSE 'sold_out' END,
                 NULL::json, v_taken; RETURN;
         END IF;
     ELSE
-        -- Best available: skip seats another buyer is taking right now
-        -- instead of queueing behind their row locks.
-        SELECT array_agg(x.seat_id) INTO v_seats
-          FROM (SELECT es.seat_id FROM event_seats es
-                WHERE es.event_id = p_event_id
-                  AND (p_category IS NULL OR es.category = p_category)
-                  AND es.held_until <= now() AND es.held_until <> 'infinity'
-                ORDER BY es.rank, es.seat_id
-                LIMIT p_quantity
-                FOR UPDATE SKIP LOCKED) x;
+        -- Best available: seats no hold has touched since the last release
+        -- or sweep come from an index of only those (rank order), then seats
+        -- whose hold lapsed before the sweep came. Seats another buyer is
+        -- taking right now are skipped, not waited for. Two statements so
+        -- that each uses its own index.
+        IF p_category IS NULL THEN
+            SELECT array_agg(x.seat_id) INTO v_seats
+              FROM (SELECT es.seat_id FROM event_seats es
+                    WHERE es.event_id = p_event_id AND es.hold_id IS NULL
+                    ORDER BY es.rank LIMIT p_quantity
+                    FOR UPDATE SKIP LOCKED) x;
+        ELSE
+            SELECT array_agg(x.seat_id) INTO v_seats
+              FROM (SELECT es.seat_id FROM event_seats es
+                    WHERE es.event_id = p_event_id AND es.category = p_category
+                      AND es.hold_id IS NULL
+                    ORDER BY es.rank LIMIT p_quantity
+                    FOR UPDATE SKIP LOCKED) x;
+        END IF;
+        IF coalesce(cardinality(v_seats), 0) < p_quantity THEN
+            SELECT coalesce(v_seats, '{}') || coalesce(array_agg(x.seat_id), '{}') INTO v_seats
+              FROM (SELECT es.seat_id FROM event_seats es
+                    WHERE es.event_id = p_event_id AND es.hold_id IS NOT NULL
+                      AND es.held_until <= now()
+                      AND (p_category IS NULL OR es.category = p_category)
+                    ORDER BY es.rank
+                    LIMIT p_quantity - coalesce(cardinality(v_seats), 0)
+                    FOR UPDATE SKIP LOCKED) x;
+            IF cardinality(v_seats) = 0 THEN
+                v_seats := NULL;
+            END IF;
+        END IF;
         IF coalesce(cardinality(v_seats), 0) < p_quantity THEN
             RETURN QUERY SELECT
-                CASE WHEN v_seats IS NULL AND NOT EXISTS (
-                         SELECT 1 FROM event_seats es
-                         WHERE es.event_id = p_event_id AND es.held_until <= now()
-                           AND (p_category IS NULL OR es.category = p_category))
+                CASE WHEN v_seats IS NULL AND NOT event_has_free_seat(p_event_id, p_category)
                      THEN 'sold_out' ELSE 'seats_unavailable' END,
                 NULL::json, NULL::bigint[]; RETURN;
         END IF;

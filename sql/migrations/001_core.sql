@@ -120,17 +120,20 @@ CREATE TABLE event_seats (
     held_until timestamptz NOT NULL DEFAULT '-infinity',
     PRIMARY KEY (event_id, seat_id),
     FOREIGN KEY (event_id, category) REFERENCES event_prices (event_id, category),
-    -- a seat that is held or sold names the hold that took it
-    CHECK (held_until = '-infinity' OR hold_id IS NOT NULL)
+    -- A seat names the hold that took it exactly when it is (or was, until
+    -- the sweep tidies it) held or sold.
+    CHECK ((hold_id IS NULL) = (held_until = '-infinity'))
 );
--- Free seats of an event are a range scan here (held_until <= now()), which
--- makes "is anything left?" one index probe; sold seats leave the index.
-CREATE INDEX event_seats_free_idx ON event_seats (event_id, held_until)
-    WHERE held_until <> 'infinity';
--- Best available walks this in rank order; sold seats leave it.
-CREATE INDEX event_seats_best_idx ON event_seats (event_id, category, rank)
-    WHERE held_until <> 'infinity';
-CREATE INDEX event_seats_hold_idx ON event_seats (hold_id) WHERE hold_id IS NOT NULL;
+-- Best available walks these in rank order. They hold only seats that no
+-- hold has touched since the last release or sweep, so a flash sale's
+-- thousands of held seats are never rescanned.
+CREATE INDEX event_seats_untouched_idx ON event_seats (event_id, rank) WHERE hold_id IS NULL;
+CREATE INDEX event_seats_untouched_category_idx ON event_seats (event_id, category, rank)
+    WHERE hold_id IS NULL;
+-- Held seats by expiry: finds seats whose hold lapsed before the sweep came
+-- (lazy expiry: they are free already) with one range scan.
+CREATE INDEX event_seats_held_idx ON event_seats (event_id, held_until)
+    WHERE hold_id IS NOT NULL AND held_until <> 'infinity';
 
 -- Counters kept by background jobs, read by /metrics.
 CREATE TABLE job_counters (
