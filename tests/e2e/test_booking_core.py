@@ -121,6 +121,9 @@ class HoldsTest(unittest.TestCase):
         hold_id = r.json["id"]
         r = b.post("/api/events/%d/holds" % event["id"], {"seat_ids": seats[:1]})
         self.assertEqual((r.status, r.error_code), (409, "sold_out"))
+        # Bob's coming hold lasts long enough to outlive the checks below.
+        self.assertEqual(self.admin.patch("/api/admin/events/%d" % event["id"],
+                                          {"hold_ttl_s": 600}).status, 200)
         time.sleep(1.3)
         self.assertEqual(a.get("/api/holds/%d" % hold_id).json["status"], "expired")
         r = b.post("/api/events/%d/holds" % event["id"], {"seat_ids": seats})
@@ -134,7 +137,8 @@ class HoldsTest(unittest.TestCase):
         self.assertEqual(bo.sql_value("SELECT status FROM holds WHERE id = :'v1'", hold_id), "expired")
         # Bob's seats are untouched by the sweep of Alice's hold.
         self.assertEqual(bo.sql_value("""SELECT count(*) FROM event_seats WHERE event_id = :'v1'
-                                         AND held_until > now()""", event["id"]), "2")
+                                         AND held_until > now() AND hold_id = :'v2'""",
+                                      event["id"], r.json["id"]), "2")
 
     def test_per_user_cap_and_sale_window(self):
         buyer, _ = bo.signup()
