@@ -1,6 +1,7 @@
 /* http.c: building responses and reading query strings and cookies. */
 #include "http.h"
 
+#include "crypto.h"
 #include "log.h"
 
 #include <stdarg.h>
@@ -100,17 +101,6 @@ void http_header(struct response *res, const char *name, const char *fmt, ...)
     res->headers_len += (size_t)n;
 }
 
-static int http_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes n bytes of application/x-www-form-urlencoded text into out. */
 static int http_url_decode(const char *in, size_t n, char *out, size_t cap)
 {
@@ -122,8 +112,8 @@ static int http_url_decode(const char *in, size_t n, char *out, size_t cap)
         } else if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = http_hex(in[i + 1]);
-            int lo = http_hex(in[i + 2]);
+            int hi = crypto_hex_value(in[i + 1]);
+            int lo = crypto_hex_value(in[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi << 4 | lo);

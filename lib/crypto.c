@@ -40,7 +40,7 @@ void crypto_hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static int crypto_hex_value(char c)
+int crypto_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';

@@ -23,6 +23,9 @@ bool crypto_equal(const void *a, const void *b, size_t n);
 /* Writes 2*len lowercase hex digits and a NUL into out (2*len+1 bytes). */
 void crypto_hex_encode(const uint8_t *in, size_t len, char *out);
 
+/* The value of one hex digit (either case), or -1 for any other byte. */
+int crypto_hex_value(char c);
+
 /* Decodes exactly 2*out_len hex digits from in; false on any other input. */
 bool crypto_hex_decode(const char *in, uint8_t *out, size_t out_len);
 

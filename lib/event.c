@@ -22,9 +22,14 @@ static const struct db_statement event_create_stmt = {
 static const struct db_statement event_update_stmt = {
     "event_update", "SELECT event_update_json($1, $2::jsonb)"};
 
-static void event_id_text(int64_t id, char out[24])
+/* Runs a one-parameter statement keyed by an id. */
+static enum db_status event_json_by_id(struct db *db, const struct db_statement *stmt, int64_t id,
+                                       char **json)
 {
-    snprintf(out, 24, "%lld", (long long)id);
+    char text[24];
+    snprintf(text, sizeof(text), "%lld", (long long)id);
+    const char *params[] = {text};
+    return outcome_json_query(db, stmt, 1, params, json);
 }
 
 enum db_status event_list(struct db *db, int page, int per_page, char **json)
@@ -39,34 +44,22 @@ enum db_status event_list(struct db *db, int page, int per_page, char **json)
 
 enum db_status event_show(struct db *db, int64_t event_id, char **json)
 {
-    char id[24];
-    event_id_text(event_id, id);
-    const char *params[] = {id};
-    return outcome_json_query(db, &event_show_stmt, 1, params, json);
+    return event_json_by_id(db, &event_show_stmt, event_id, json);
 }
 
 enum db_status event_seat_map(struct db *db, int64_t event_id, char **json)
 {
-    char id[24];
-    event_id_text(event_id, id);
-    const char *params[] = {id};
-    return outcome_json_query(db, &event_seats_stmt, 1, params, json);
+    return event_json_by_id(db, &event_seats_stmt, event_id, json);
 }
 
 enum db_status event_venue_show(struct db *db, int64_t venue_id, char **json)
 {
-    char id[24];
-    event_id_text(venue_id, id);
-    const char *params[] = {id};
-    return outcome_json_query(db, &event_venue_stmt, 1, params, json);
+    return event_json_by_id(db, &event_venue_stmt, venue_id, json);
 }
 
 enum db_status event_stats(struct db *db, int64_t event_id, char **json)
 {
-    char id[24];
-    event_id_text(event_id, id);
-    const char *params[] = {id};
-    return outcome_json_query(db, &event_stats_stmt, 1, params, json);
+    return event_json_by_id(db, &event_stats_stmt, event_id, json);
 }
 
 enum db_status event_venue_create(struct db *db, const char *venue_json, char **json)
@@ -85,7 +78,7 @@ enum db_status event_update(struct db *db, int64_t event_id, const char *changes
                             char **json)
 {
     char id[24];
-    event_id_text(event_id, id);
+    snprintf(id, sizeof(id), "%lld", (long long)event_id);
     const char *params[] = {id, changes_json};
     return outcome_json_query(db, &event_update_stmt, 2, params, json);
 }

@@ -8,8 +8,10 @@ CREATE TABLE IF NOT EXISTS demo_data_loaded (loaded_at timestamptz NOT NULL DEFA
 
 DO $$
 DECLARE
-    v_arena bigint; v_theatre_del bigint; v_theatre_maa bigint;
-    v_club_blr bigint; v_club_ccu bigint; v_club_pnq bigint;
+    v_arena bigint;
+    v_venues jsonb := '{}';
+    v_layout jsonb;
+    v record;
     v_base timestamptz := date_trunc('day', now() AT TIME ZONE 'Asia/Kolkata')
                           AT TIME ZONE 'Asia/Kolkata';
     e record;
@@ -36,54 +38,33 @@ BEGIN
                    'rows', 30, 'seats_per_row', 30) ORDER BY i)
               FROM generate_series(1, 12) i)))
       INTO v_arena;
-
     -- Theatres: orchestra (A), mezzanine (B), balcony (C): 800 + 600 + 600.
-    SELECT venue_create(jsonb_build_object(
-        'name', 'Capital Playhouse', 'city', 'New Delhi', 'latitude', 28.6315, 'longitude', 77.2167,
-        'sections', jsonb_build_array(
-            jsonb_build_object('name', 'Orchestra', 'category', 'A', 'x', 0, 'y', 10,
-                               'rows', 20, 'seats_per_row', 40),
-            jsonb_build_object('name', 'Mezzanine', 'category', 'B', 'x', 0, 'y', 33,
-                               'rows', 15, 'seats_per_row', 40),
-            jsonb_build_object('name', 'Balcony', 'category', 'C', 'x', 0, 'y', 51,
-                               'rows', 15, 'seats_per_row', 40))))
-      INTO v_theatre_del;
-    SELECT venue_create(jsonb_build_object(
-        'name', 'Marina Theatre', 'city', 'Chennai', 'latitude', 13.0500, 'longitude', 80.2824,
-        'sections', jsonb_build_array(
-            jsonb_build_object('name', 'Orchestra', 'category', 'A', 'x', 0, 'y', 10,
-                               'rows', 20, 'seats_per_row', 40),
-            jsonb_build_object('name', 'Mezzanine', 'category', 'B', 'x', 0, 'y', 33,
-                               'rows', 15, 'seats_per_row', 40),
-            jsonb_build_object('name', 'Balcony', 'category', 'C', 'x', 0, 'y', 51,
-                               'rows', 15, 'seats_per_row', 40))))
-      INTO v_theatre_maa;
-
     -- Clubs: main floor (A) and balcony (B): 400 + 100.
-    SELECT venue_create(jsonb_build_object(
-        'name', 'Blue Note Club', 'city', 'Bengaluru', 'latitude', 12.9716, 'longitude', 77.5946,
-        'sections', jsonb_build_array(
-            jsonb_build_object('name', 'Main', 'category', 'A', 'x', 0, 'y', 5,
-                               'rows', 20, 'seats_per_row', 20),
-            jsonb_build_object('name', 'Balcony', 'category', 'B', 'x', 0, 'y', 27,
-                               'rows', 5, 'seats_per_row', 20))))
-      INTO v_club_blr;
-    SELECT venue_create(jsonb_build_object(
-        'name', 'Park Street Club', 'city', 'Kolkata', 'latitude', 22.5530, 'longitude', 88.3520,
-        'sections', jsonb_build_array(
-            jsonb_build_object('name', 'Main', 'category', 'A', 'x', 0, 'y', 5,
-                               'rows', 20, 'seats_per_row', 20),
-            jsonb_build_object('name', 'Balcony', 'category', 'B', 'x', 0, 'y', 27,
-                               'rows', 5, 'seats_per_row', 20))))
-      INTO v_club_ccu;
-    SELECT venue_create(jsonb_build_object(
-        'name', 'Deccan Social', 'city', 'Pune', 'latitude', 18.5204, 'longitude', 73.8567,
-        'sections', jsonb_build_array(
-            jsonb_build_object('name', 'Main', 'category', 'A', 'x', 0, 'y', 5,
-                               'rows', 20, 'seats_per_row', 20),
-            jsonb_build_object('name', 'Balcony', 'category', 'B', 'x', 0, 'y', 27,
-                               'rows', 5, 'seats_per_row', 20))))
-      INTO v_club_pnq;
+    FOR v IN SELECT * FROM (VALUES
+        ('theatre_del', 'Capital Playhouse', 'New Delhi', 28.6315, 77.2167, 'theatre'),
+        ('theatre_maa', 'Marina Theatre', 'Chennai', 13.0500, 80.2824, 'theatre'),
+        ('club_blr', 'Blue Note Club', 'Bengaluru', 12.9716, 77.5946, 'club'),
+        ('club_ccu', 'Park Street Club', 'Kolkata', 22.5530, 88.3520, 'club'),
+        ('club_pnq', 'Deccan Social', 'Pune', 18.5204, 73.8567, 'club')
+    ) AS t(key, name, city, lat, lon, kind)
+    LOOP
+        v_layout := CASE v.kind
+            WHEN 'theatre' THEN jsonb_build_array(
+                jsonb_build_object('name', 'Orchestra', 'category', 'A', 'x', 0, 'y', 10,
+                                   'rows', 20, 'seats_per_row', 40),
+                jsonb_build_object('name', 'Mezzanine', 'category', 'B', 'x', 0, 'y', 33,
+                                   'rows', 15, 'seats_per_row', 40),
+                jsonb_build_object('name', 'Balcony', 'category', 'C', 'x', 0, 'y', 51,
+                                   'rows', 15, 'seats_per_row', 40))
+            ELSE jsonb_build_array(
+                jsonb_build_object('name', 'Main', 'category', 'A', 'x', 0, 'y', 5,
+                                   'rows', 20, 'seats_per_row', 20),
+                jsonb_build_object('name', 'Balcony', 'category', 'B', 'x', 0, 'y', 27,
+                                   'rows', 5, 'seats_per_row', 20)) END;
+        v_venues := v_venues || jsonb_build_object(v.key, venue_create(jsonb_build_object(
+            'name', v.name, 'city', v.city, 'latitude', v.lat, 'longitude', v.lon,
+            'sections', v_layout)));
+    END LOOP;
 
     FOR e IN SELECT * FROM (VALUES
         -- venue, day, title, performer, category, A, B, C (rupees), on sale in days
@@ -119,9 +100,8 @@ BEGIN
         ('club_pnq', 28, 'Qawwali Night', 'Nizami Brothers', 'folk', 1500, 900, NULL, 0)
     ) AS t(venue, day, title, performer, category, price_a, price_b, price_c, on_sale_in)
     LOOP
-        v_venue := CASE e.venue WHEN 'arena' THEN v_arena WHEN 'theatre_del' THEN v_theatre_del
-                                WHEN 'theatre_maa' THEN v_theatre_maa WHEN 'club_blr' THEN v_club_blr
-                                WHEN 'club_ccu' THEN v_club_ccu ELSE v_club_pnq END;
+        v_venue := CASE e.venue WHEN 'arena' THEN v_arena
+                                ELSE (v_venues->>e.venue)::bigint END;
         v_prices := jsonb_build_array(
             jsonb_build_object('category', 'A', 'amount', e.price_a * 100),
             jsonb_build_object('category', 'B', 'amount', e.price_b * 100));
