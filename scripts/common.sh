@@ -155,6 +155,18 @@ wait_http() {
     return 1
 }
 
+# wait_listening HOST:PORT SECONDS: waits until something accepts HTTP there
+# (any status counts).
+wait_listening() {
+    limit=$2; i=0
+    while [ "$i" -lt $((limit * 10)) ]; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$1/" 2>/dev/null)
+        [ -n "$code" ] && [ "$code" != 000 ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
 # render_template TEMPLATE OUT key=value...: replaces @key@ in the template.
 render_template() {
     template=$1; out=$2; shift 2

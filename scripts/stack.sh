@@ -98,6 +98,10 @@ stack_start() {
         die "nginx did not start (see $STATE/log/nginx-error.log)"
     wait_http "http://127.0.0.1:$PORT/healthz" 30 ||
         { tail -20 "$STATE/log/fcgi.log" >&2; die "/healthz did not answer on port $PORT"; }
+    if [ -f "$STATE/run/sandbox.pid" ]; then
+        wait_listening "127.0.0.1:$SANDBOX_PORT" 30 ||
+            { tail -20 "$STATE/log/sandbox.log" >&2; die "the payment sandbox did not start"; }
+    fi
 }
 
 stack_stop() {
