@@ -1013,6 +1013,162 @@ done:
     return result;
 }
 
+/* The NDJSON of delete actions for the pending ids. */
+static char *es_bulk_delete_ndjson(const char *const *ids, size_t count, const bool *pending,
+                                   size_t *len)
+{
+    struct es_buf buf = {.max = ES_BULK_BODY_MAX};
+    char *result = NULL;
+    *len = 0;
+    for (size_t i = 0; i < count; i++) {
+        json_object *id;
+        const char *text;
+        bool ok;
+        if (!pending[i])
+            continue;
+        id = json_object_new_string(ids[i]);
+        text = id != NULL ? json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN) : NULL;
+        ok = text != NULL && es_buf_append_str(&buf, "{\"delete\":{\"_id\":") &&
+             es_buf_append_str(&buf, text) && es_buf_append_str(&buf, "}}\n");
+        json_object_put(id);
+        if (!ok)
+            goto done;
+    }
+    if (!es_buf_append(&buf, "", 0))
+        goto done;
+    *len = buf.len;
+    result = buf.data;
+    buf.data = NULL;
+done:
+    es_buf_free(&buf);
+    return result;
+}
+
+/* Reads the status (and reason) of each pending id's delete item; false
+ * when the answer is not a _bulk answer for exactly those ids. */
+static bool es_bulk_delete_parse(const struct es_buf *resp, const char *const *ids, size_t count,
+                                 const bool *pending, struct es_bulk_item *items)
+{
+    json_object *root = es_parse_json(resp->data != NULL ? resp->data : "", resp->len);
+    json_object *array = NULL;
+    size_t pos = 0;
+    bool ok = false;
+    if (root == NULL || !json_object_object_get_ex(root, "items", &array) ||
+        !json_object_is_type(array, json_type_array))
+        goto done;
+    for (size_t i = 0; i < count; i++) {
+        json_object *item, *result_obj = NULL, *status = NULL, *id = NULL, *error = NULL;
+        if (!pending[i])
+            continue;
+        item = json_object_array_get_idx(array, pos++);
+        if (item == NULL || !json_object_object_get_ex(item, "delete", &result_obj) ||
+            !json_object_object_get_ex(result_obj, "status", &status) ||
+            !json_object_is_type(status, json_type_int) ||
+            !json_object_object_get_ex(result_obj, "_id", &id) ||
+            strcmp(json_object_get_string(id), ids[i]) != 0)
+            goto done;
+        items[i].status = (int)json_object_get_int64(status);
+        items[i].reason[0] = '\0';
+        if (json_object_object_get_ex(result_obj, "error", &error))
+            es_error_reason(error, items[i].reason, sizeof(items[i].reason));
+    }
+    ok = pos == json_object_array_length(array);
+done:
+    json_object_put(root);
+    return ok;
+}
+
+enum es_status es_bulk_delete(struct es_client *es, const char *index, const char *const *ids,
+                              size_t count, struct es_bulk_report *report)
+{
+    char path[ES_NAME_MAX + 16];
+    char reason[ES_REASON_MAX] = "";
+    struct es_buf resp = {0};
+    struct es_bulk_item *items = NULL;
+    bool *pending = NULL;
+    size_t pending_count = count;
+    long status = 0;
+    enum es_status result = ES_ERROR;
+
+    memset(report, 0, sizeof(*report));
+    if (count == 0)
+        return ES_OK;
+    if (count > ES_BULK_MAX_DOCS)
+        return ES_REJECTED;
+    report->failed = calloc(count, sizeof(*report->failed));
+    items = calloc(count, sizeof(*items));
+    pending = calloc(count, sizeof(*pending));
+    if (report->failed == NULL || items == NULL || pending == NULL) {
+        free(report->failed);
+        report->failed = NULL;
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++)
+        pending[i] = true;
+    if (!es_index_path(es, path, sizeof(path), index, "/_bulk")) {
+        snprintf(reason, sizeof(reason), "%s", "invalid index name");
+        result = ES_REJECTED;
+        goto fail_pending;
+    }
+    result = ES_UNAVAILABLE;
+    for (int attempt = 1; attempt <= es->max_attempts && pending_count > 0; attempt++) {
+        size_t body_len = 0;
+        char *body;
+        bool answered;
+        if (attempt > 1)
+            es_backoff(es, attempt - 1);
+        body = es_bulk_delete_ndjson(ids, count, pending, &body_len);
+        if (body == NULL) {
+            snprintf(reason, sizeof(reason), "%s", "request too large or out of memory");
+            result = ES_ERROR;
+            break;
+        }
+        report->requests++;
+        answered =
+            es_http(es, "POST", path, "application/x-ndjson", body, body_len, &resp, &status);
+        free(body);
+        if (!answered || es_status_retryable(status)) {
+            if (answered)
+                es_error_from_body(&resp, reason, sizeof(reason));
+            else
+                es_copy_text(reason, sizeof(reason), es->error);
+            result = ES_UNAVAILABLE;
+            continue;
+        }
+        if (status != 200 || !es_bulk_delete_parse(&resp, ids, count, pending, items)) {
+            es_error_from_body(&resp, reason, sizeof(reason));
+            es_set_error(es, "POST %s: HTTP %ld: %s", path, status, reason);
+            result = status != 200 ? es_status_of(status) : ES_ERROR;
+            break;
+        }
+        result = ES_INCOMPLETE;
+        for (size_t i = 0; i < count; i++) {
+            if (!pending[i] || items[i].status == 429)
+                continue;
+            if ((items[i].status >= 200 && items[i].status < 300) || items[i].status == 404)
+                report->indexed++;
+            else
+                es_bulk_fail(report, ids[i], items[i].status, items[i].reason);
+            pending[i] = false;
+            pending_count--;
+        }
+    }
+fail_pending:
+    for (size_t i = 0; i < count; i++)
+        if (pending[i])
+            es_bulk_fail(report, ids[i], items[i].status != 0 ? items[i].status : (int)status,
+                         reason);
+    if (report->failed_count == 0)
+        result = ES_OK;
+    else if (result == ES_OK)
+        result = ES_INCOMPLETE;
+out:
+    es_buf_free(&resp);
+    free(items);
+    free(pending);
+    return result;
+}
+
 /* ---- query builders ---- */
 
 /* Small constructors that hand ownership to the parent; each returns false

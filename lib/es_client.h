@@ -181,6 +181,16 @@ enum es_status es_bulk_index(struct es_client *es, const char *index,
                              const struct es_bulk_doc *docs, size_t count,
                              struct es_bulk_report *report) __attribute__((warn_unused_result));
 
+/* Removes count documents (at most ES_BULK_MAX_DOCS) by id from index (an
+ * alias with one index behind it will do) with _bulk delete actions. A
+ * document that is not there counts as removed. Retries like es_bulk_index
+ * (429 items, 429/503/network for the whole request); every id ends either
+ * removed (report->indexed counts them) or in report->failed. Same results
+ * as es_bulk_index; the caller frees the report with es_bulk_report_free. */
+enum es_status es_bulk_delete(struct es_client *es, const char *index, const char *const *ids,
+                              size_t count, struct es_bulk_report *report)
+    __attribute__((warn_unused_result));
+
 /* ---- our search API on ES ---- */
 
 enum es_doc_type {

@@ -1,0 +1,512 @@
+-- 040_search: the search tier in SQL: the sources the indexer builds
+-- documents from, the outbox triggers, the PostgreSQL backend (storing the
+-- documents and answering /api/search and /api/search/suggest), and the
+-- availability sweep. Reapplied on every migrate, after all migrations, so
+-- the trains part appears as soon as the trains tables exist.
+
+-- Lowercase without accents: how every folded column and query is compared.
+CREATE OR REPLACE FUNCTION search_fold(p text)
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT lower(unaccent(coalesce(p, '')))
+$$;
+
+-- The synonym group key of a folded city name or word (itself when it is
+-- in no group).
+CREATE OR REPLACE FUNCTION search_city_key(p_folded text)
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT group_key FROM search_city_synonyms WHERE term = p_folded), p_folded)
+$$;
+
+-- The keys a place name answers to: the whole folded name and each of its
+-- words, so "Delhi" finds "New Delhi" and "Bombay" finds "Mumbai Central"
+-- (the ES backend's match with operator "and" behaves the same).
+CREATE OR REPLACE FUNCTION search_place_keys(p_names text[])
+RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(DISTINCT coalesce(s.group_key, k.k)), '{}')
+    FROM (SELECT search_fold(n) AS f FROM unnest(p_names) n) x
+    CROSS JOIN LATERAL unnest(array_append(string_to_array(x.f, ' '), x.f)) AS k(k)
+    LEFT JOIN search_city_synonyms s ON s.term = k.k
+    WHERE k.k <> ''
+$$;
+
+-- Every synonym of the words of the given keys, as text to index, so that
+-- a free-text "Bombay" matches a document about Mumbai.
+CREATE OR REPLACE FUNCTION search_synonym_text(p_keys text[])
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce(string_agg(term, ' '), '')
+    FROM search_city_synonyms WHERE group_key = ANY (p_keys)
+$$;
+
+-- ---- sources: the rows lib/search_doc.c builds documents from ----
+
+CREATE OR REPLACE VIEW search_event_source AS
+    SELECT e.id, e.title, e.performer, e.category, v.name AS venue, v.city,
+           v.latitude, v.longitude,
+           to_char(e.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS starts_at,
+           p.price_min, p.price_max, e.currency,
+           (SELECT count(*) FROM event_seats s
+            WHERE s.event_id = e.id AND s.held_until <= now()) AS seats_available,
+           e.status
+    FROM events e
+    JOIN venues v ON v.id = e.venue_id
+    LEFT JOIN LATERAL (SELECT min(amount) AS price_min, max(amount) AS price_max
+                       FROM event_prices WHERE event_id = e.id) p ON true;
+
+-- Trains, when the trains tables exist: number, name, run_days and classes
+-- (JSON arrays of text), the stops in route order as a JSON array of {"code","name","index"}.
+-- p_numbers NULL: the page after p_after in number order.
+DROP FUNCTION IF EXISTS search_train_source(text[], text, int);
+CREATE FUNCTION search_train_source(p_numbers text[], p_after text, p_limit int)
+RETURNS TABLE (number text, name text, run_days json, classes json, stops json)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF to_regclass('public.trains') IS NULL OR to_regclass('public.train_stops') IS NULL
+       OR to_regclass('public.stations') IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT t.number::text, t.name::text, array_to_json(t.run_days), array_to_json(t.classes),
+           (SELECT coalesce(json_agg(json_build_object('code', ts.station_code, 'name', s.name,
+                                                       'index', ts.stop_index)
+                                     ORDER BY ts.stop_index), '[]')
+            FROM train_stops ts JOIN stations s ON s.code = ts.station_code
+            WHERE ts.train_number = t.number)
+    FROM trains t
+    WHERE CASE WHEN p_numbers IS NOT NULL THEN t.number = ANY (p_numbers)
+               ELSE t.number > coalesce(p_after, '') END
+    ORDER BY t.number
+    LIMIT CASE WHEN p_numbers IS NOT NULL THEN NULL ELSE p_limit END;
+END $$;
+
+-- ---- the outbox, written in the same transactions as the changes ----
+--
+-- Statement-level triggers with transition tables: an import of thousands
+-- of rows writes one outbox row per document, not per row changed.
+-- Nothing here fires on holds or event_seats: the seat-hold path stays free
+-- of extra writes; seats_available is refreshed by
+-- search_availability_sweep instead.
+
+CREATE OR REPLACE FUNCTION search_outbox_events_new()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_outbox (doc_type, doc_id)
+    SELECT DISTINCT 'event', id::text FROM search_changed;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION search_outbox_prices_new()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_outbox (doc_type, doc_id)
+    SELECT DISTINCT 'event', event_id::text FROM search_changed;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION search_outbox_venues_new()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_outbox (doc_type, doc_id)
+    SELECT 'event', e.id::text FROM events e WHERE e.venue_id IN (SELECT id FROM search_changed);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER search_events_insert AFTER INSERT ON events
+    REFERENCING NEW TABLE AS search_changed
+    FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_events_new();
+CREATE OR REPLACE TRIGGER search_events_update AFTER UPDATE ON events
+    REFERENCING NEW TABLE AS search_changed
+    FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_events_new();
+CREATE OR REPLACE TRIGGER search_events_delete AFTER DELETE ON events
+    REFERENCING OLD TABLE AS search_changed
+    FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_events_new();
+CREATE OR REPLACE TRIGGER search_prices_insert AFTER INSERT ON event_prices
+    REFERENCING NEW TABLE AS search_changed
+    FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_prices_new();
+CREATE OR REPLACE TRIGGER search_prices_update AFTER UPDATE ON event_prices
+    REFERENCING NEW TABLE AS search_changed
+    FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_prices_new();
+CREATE OR REPLACE TRIGGER search_prices_delete AFTER DELETE ON event_prices
+    REFERENCING OLD TABLE AS search_changed
+    FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_prices_new();
+CREATE OR REPLACE TRIGGER search_venues_update AFTER UPDATE ON venues
+    REFERENCING NEW TABLE AS search_changed
+    FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_venues_new();
+
+CREATE OR REPLACE FUNCTION search_outbox_trains_new()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_outbox (doc_type, doc_id)
+    SELECT DISTINCT 'train', number::text FROM search_changed;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION search_outbox_train_stops_new()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_outbox (doc_type, doc_id)
+    SELECT DISTINCT 'train', train_number::text FROM search_changed;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION search_outbox_stations_new()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO search_outbox (doc_type, doc_id)
+    SELECT DISTINCT 'train', ts.train_number::text FROM train_stops ts
+    WHERE ts.station_code IN (SELECT code FROM search_changed);
+    RETURN NULL;
+END $$;
+
+-- The trains tables come from a later migration (030_trains): their
+-- triggers are created once they exist, and the first time also queue
+-- every train so the indexer picks up trains imported before.
+DO $$
+BEGIN
+    IF to_regclass('public.trains') IS NULL OR to_regclass('public.train_stops') IS NULL
+       OR to_regclass('public.stations') IS NULL THEN
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'search_trains_insert') THEN
+        INSERT INTO search_outbox (doc_type, doc_id) SELECT 'train', number::text FROM trains;
+    END IF;
+    CREATE OR REPLACE TRIGGER search_trains_insert AFTER INSERT ON trains
+        REFERENCING NEW TABLE AS search_changed
+        FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_trains_new();
+    CREATE OR REPLACE TRIGGER search_trains_update AFTER UPDATE ON trains
+        REFERENCING NEW TABLE AS search_changed
+        FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_trains_new();
+    CREATE OR REPLACE TRIGGER search_trains_delete AFTER DELETE ON trains
+        REFERENCING OLD TABLE AS search_changed
+        FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_trains_new();
+    CREATE OR REPLACE TRIGGER search_train_stops_insert AFTER INSERT ON train_stops
+        REFERENCING NEW TABLE AS search_changed
+        FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_train_stops_new();
+    CREATE OR REPLACE TRIGGER search_train_stops_update AFTER UPDATE ON train_stops
+        REFERENCING NEW TABLE AS search_changed
+        FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_train_stops_new();
+    CREATE OR REPLACE TRIGGER search_train_stops_delete AFTER DELETE ON train_stops
+        REFERENCING OLD TABLE AS search_changed
+        FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_train_stops_new();
+    CREATE OR REPLACE TRIGGER search_stations_update AFTER UPDATE ON stations
+        REFERENCING NEW TABLE AS search_changed
+        FOR EACH STATEMENT EXECUTE FUNCTION search_outbox_stations_new();
+END $$;
+
+-- Takes up to p_limit outbox rows (skipping rows another indexer holds),
+-- deletes them and returns their documents, each once, after taking a
+-- transaction-level advisory lock per document in a fixed order. The caller
+-- rebuilds each document from the current rows and pushes it before
+-- committing: a concurrent indexer that claimed a later change of the same
+-- document waits for the lock, then builds from rows at least as new, so a
+-- document is never overwritten by an older version. A crash or kill
+-- before the commit puts the rows back.
+CREATE OR REPLACE FUNCTION search_outbox_claim(p_limit int)
+RETURNS TABLE (doc_type text, doc_id text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    IF to_regclass('pg_temp.search_claimed') IS NULL THEN
+        CREATE TEMP TABLE search_claimed (doc_type text, doc_id text) ON COMMIT DELETE ROWS;
+    END IF;
+    DELETE FROM search_claimed;
+    WITH taken AS (
+        DELETE FROM search_outbox o
+        WHERE o.id IN (SELECT id FROM search_outbox ORDER BY id LIMIT p_limit
+                       FOR UPDATE SKIP LOCKED)
+        RETURNING o.doc_type, o.doc_id)
+    INSERT INTO search_claimed SELECT DISTINCT t.doc_type, t.doc_id FROM taken t;
+    FOR r IN SELECT c.doc_type, c.doc_id FROM search_claimed c
+             ORDER BY hashtextextended(c.doc_type || ':' || c.doc_id, 0) LOOP
+        PERFORM pg_advisory_xact_lock(hashtextextended(r.doc_type || ':' || r.doc_id, 0));
+    END LOOP;
+    RETURN QUERY SELECT c.doc_type, c.doc_id FROM search_claimed c ORDER BY 1, 2;
+END $$;
+
+-- ---- the PostgreSQL backend: storing documents ----
+
+-- The API's hit for a document (without its score), as
+-- es_map_search_response makes it: an event's fields as they are; a
+-- train's number, name (also as title), run_days, classes, and its first
+-- and last stops as "from" and "to". Computed for the page shown only, so
+-- search_documents stays narrow.
+CREATE OR REPLACE FUNCTION search_hit(p_type text, p jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_type = 'train' THEN
+        jsonb_strip_nulls(jsonb_build_object(
+            'type', 'train', 'id', p->'id', 'title', p->'name', 'number', p->'number',
+            'name', p->'name', 'run_days', p->'run_days', 'classes', p->'classes',
+            'from', CASE WHEN jsonb_array_length(coalesce(p->'stops', '[]')) > 0 THEN
+                         jsonb_build_object('code', p->'stops'->0->'code',
+                                            'name', p->'stops'->0->'name') END,
+            'to', CASE WHEN jsonb_array_length(coalesce(p->'stops', '[]')) > 0 THEN
+                       jsonb_build_object('code', p->'stops'->-1->'code',
+                                          'name', p->'stops'->-1->'name') END))
+        ELSE p END
+$$;
+
+-- The row of search_documents for one document (as lib/search_doc.c
+-- builds it); NULL for a document of an unknown type.
+CREATE OR REPLACE FUNCTION search_document_row(p jsonb)
+RETURNS search_documents LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    d search_documents;
+    v_stop_names text[];
+    v_stops jsonb;
+BEGIN
+    d.doc_type := p->>'type';
+    d.doc_id := p->>'id';
+    d.doc := p;
+    d.indexed_at := now();
+    IF d.doc_type = 'event' THEN
+        d.city := p->>'city';
+        d.category := p->>'category';
+        d.city_keys := search_place_keys(ARRAY[p->>'city']);
+        d.starts_at := (p->>'starts_at')::timestamptz;
+        d.seats_available := (p->>'seats_available')::int;
+        d.names := search_fold((p->>'title') || ' ' || (p->>'performer'));
+        d.suggest_text := p->>'title';
+        d.tsv := setweight(to_tsvector('simple', search_fold(p->>'title')), 'A')
+              || setweight(to_tsvector('simple', search_fold(p->>'performer')), 'A')
+              || setweight(to_tsvector('simple', search_fold(p->>'category')), 'B')
+              || setweight(to_tsvector('simple', search_fold((p->>'venue') || ' ' || (p->>'city')
+                                         || ' ' || search_synonym_text(d.city_keys))), 'C');
+    ELSIF d.doc_type = 'train' THEN
+        v_stops := coalesce(p->'stops', '[]');
+        SELECT coalesce(array_agg(x->>'name' ORDER BY o), '{}') INTO v_stop_names
+        FROM jsonb_array_elements(v_stops) WITH ORDINALITY AS s(x, o);
+        d.city_keys := search_place_keys(v_stop_names);
+        d.names := search_fold((p->>'number') || ' ' || (p->>'name'));
+        d.suggest_text := (p->>'number') || ' ' || (p->>'name');
+        d.tsv := setweight(to_tsvector('simple', search_fold(p->>'number')), 'A')
+              || setweight(to_tsvector('simple', search_fold(p->>'name')), 'A')
+              || setweight(to_tsvector('simple', search_fold(
+                     array_to_string(v_stop_names, ' ') || ' '
+                     || coalesce((SELECT string_agg(c, ' ')
+                                  FROM jsonb_array_elements_text(p->'station_codes') c), '')
+                     || ' ' || search_synonym_text(d.city_keys))), 'C');
+    ELSE
+        RETURN NULL;
+    END IF;
+    d.suggest := to_tsvector('simple', d.names);
+    RETURN d;
+END $$;
+
+-- Stores the documents of a JSON array (insert or replace); returns how
+-- many. Documents of unknown types are skipped (and not counted).
+CREATE OR REPLACE FUNCTION search_documents_put(p_docs jsonb)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    -- In FROM, the row function runs once per document; as (f(x)).* in
+    -- the select list it would run once per column.
+    INSERT INTO search_documents
+    SELECT r.* FROM jsonb_array_elements(p_docs) x, LATERAL search_document_row(x) r
+    WHERE r.doc_type IS NOT NULL
+    ON CONFLICT (doc_type, doc_id) DO UPDATE SET
+        doc = excluded.doc, city = excluded.city,
+        category = excluded.category, city_keys = excluded.city_keys,
+        starts_at = excluded.starts_at, seats_available = excluded.seats_available,
+        names = excluded.names, tsv = excluded.tsv, suggest = excluded.suggest,
+        suggest_text = excluded.suggest_text, indexed_at = excluded.indexed_at;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
+
+-- Removes documents: p_ids is a JSON array of ids of type p_type.
+CREATE OR REPLACE FUNCTION search_documents_delete(p_type text, p_ids text[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    DELETE FROM search_documents WHERE doc_type = p_type AND doc_id = ANY (p_ids);
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
+
+-- A full reindex of the PostgreSQL backend runs in one transaction that
+-- starts with this: readers keep seeing the old documents until it commits.
+CREATE OR REPLACE FUNCTION search_documents_clear()
+RETURNS void LANGUAGE sql AS $$
+    DELETE FROM search_documents
+$$;
+
+-- ---- seats_available without touching the hold path ----
+--
+-- hold_create runs thousands of times a second, so no trigger sits on holds
+-- or event_seats. Instead the indexer's --follow loop calls this every few
+-- seconds. It reads the holds made since its last call (by id, on the
+-- primary key: no new index on holds either) and keeps the events they
+-- touch on a watch list until a minute after their last hold could expire
+-- (a released, expired or converted hold changes availability only within
+-- its lifetime). For every watched event whose current availability
+-- differs from the indexed document it queues an outbox row, so only
+-- documents that changed are pushed. Ids are handed out before commit, so
+-- a hold may become visible after a higher id was seen: each call looks
+-- again at the last 10,000 ids. A refund after the watch
+-- window (rare) is caught by the next --full or by any change of the event.
+-- Returns how many documents it queued.
+CREATE OR REPLACE FUNCTION search_availability_sweep()
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_seen bigint;
+    v_max bigint;
+    v_count integer;
+BEGIN
+    SELECT coalesce(value, 0) INTO v_seen FROM search_state WHERE name = 'holds_seen' FOR UPDATE;
+    SELECT max(id) INTO v_max FROM holds WHERE id > greatest(v_seen - 10000, 0);
+    IF v_max IS NOT NULL THEN
+        -- new ids, and older ones that are still live (late commits)
+        INSERT INTO search_watch (event_id, until)
+        SELECT event_id, max(expires_at) + interval '1 minute'
+        FROM holds
+        WHERE id > greatest(v_seen - 10000, 0) AND id <= v_max AND event_id IS NOT NULL
+          AND (id > v_seen OR expires_at > now())
+        GROUP BY event_id
+        ON CONFLICT (event_id) DO UPDATE SET until = greatest(search_watch.until, excluded.until);
+        UPDATE search_state SET value = greatest(value, v_max) WHERE name = 'holds_seen';
+    END IF;
+    INSERT INTO search_outbox (doc_type, doc_id)
+    SELECT 'event', d.doc_id
+    FROM search_watch w
+    JOIN search_documents d ON d.doc_type = 'event' AND d.doc_id = w.event_id::text
+    WHERE d.seats_available IS DISTINCT FROM
+          (SELECT count(*) FROM event_seats s
+           WHERE s.event_id = w.event_id AND s.held_until <= now());
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    DELETE FROM search_watch WHERE until < now();
+    RETURN v_count;
+END $$;
+
+-- ---- the PostgreSQL backend: answering ----
+
+-- /api/search: the same answer shape as es_map_search_response:
+-- {"total", "hits": [{...document fields..., "score"}],
+--  "facets": {"city": [{"value","count"}], "category": [...]}}.
+-- p_types: NULL for both, or {'event'} / {'train'}. Text matches any of
+-- its words through the tsvector (title and performer weigh most). When no
+-- document matches a word of it, typos are tolerated instead through
+-- trigram word similarity of the query to title + performer (a trigram
+-- scan is far costlier than a word lookup, so it only runs when needed).
+-- Built as dynamic SQL with only the filters present, so each search is
+-- planned for its own filters and uses the indexes that serve them; the
+-- matches carry only narrow columns, and the documents are fetched for the
+-- one page shown.
+CREATE OR REPLACE FUNCTION search_json(p_q text, p_types text[], p_city text, p_category text,
+                                       p_from date, p_to date, p_past boolean,
+                                       p_limit int, p_offset int)
+RETURNS json LANGUAGE plpgsql STABLE
+SET pg_trgm.word_similarity_threshold = 0.5
+AS $$
+DECLARE
+    v_q text := nullif(btrim(search_fold(p_q)), '');
+    v_tsq tsquery;
+    v_city text := nullif(btrim(search_fold(p_city)), '');
+    v_where text := 'true';
+    v_match text;
+    v_score text := '0::real';
+    v_order text := 'm.starts_at NULLS LAST, m.doc_type, m.doc_id';
+    v_result json;
+    v_sql text := $f$
+        WITH m AS MATERIALIZED (
+            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at, (%s)::real AS score
+            FROM search_documents d WHERE %s),
+        page AS (
+            SELECT m.doc_type, m.doc_id, m.score, m.starts_at
+            FROM m ORDER BY %s LIMIT $7 OFFSET $8)
+        SELECT json_build_object(
+            'total', (SELECT count(*) FROM m),
+            'hits', coalesce((SELECT json_agg(search_hit(d.doc_type, d.doc)
+                                              || jsonb_build_object('score', round(m.score::numeric, 4))
+                                              ORDER BY %s)
+                              FROM page m JOIN search_documents d
+                                ON d.doc_type = m.doc_type AND d.doc_id = m.doc_id), '[]'),
+            'facets', json_build_object(
+                'city', coalesce((SELECT json_agg(json_build_object('value', city, 'count', c)
+                                                  ORDER BY c DESC, city)
+                                  FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                                        GROUP BY city ORDER BY c DESC, city LIMIT 20) f), '[]'),
+                'category', coalesce((SELECT json_agg(json_build_object('value', category, 'count', c)
+                                                      ORDER BY c DESC, category)
+                                      FROM (SELECT category, count(*) AS c FROM m
+                                            WHERE category IS NOT NULL
+                                            GROUP BY category ORDER BY c DESC, category LIMIT 20) f),
+                                     '[]')))
+        $f$;
+BEGIN
+    IF p_types IS NOT NULL THEN
+        v_where := v_where || ' AND d.doc_type = ANY ($2)';
+    END IF;
+    IF NOT p_past THEN
+        v_where := v_where || ' AND (d.starts_at >= now() OR d.doc_type = ''train'')';
+    END IF;
+    IF p_from IS NOT NULL THEN
+        v_where := v_where || ' AND (d.starts_at >= $5::timestamp AT TIME ZONE ''UTC'' OR d.doc_type = ''train'')';
+    END IF;
+    IF p_to IS NOT NULL THEN
+        v_where := v_where || ' AND (d.starts_at < ($6 + 1)::timestamp AT TIME ZONE ''UTC'' OR d.doc_type = ''train'')';
+    END IF;
+    IF v_city IS NOT NULL THEN
+        v_city := search_city_key(v_city);
+        v_where := v_where || ' AND d.city_keys @> ARRAY[$3]';
+    END IF;
+    IF p_category IS NOT NULL THEN
+        v_where := v_where || ' AND d.category = $4';
+    END IF;
+    IF v_q IS NOT NULL THEN
+        v_tsq := replace(plainto_tsquery('simple', v_q)::text, ' & ', ' | ')::tsquery;
+        v_order := 'm.score DESC, ' || v_order;
+        IF numnode(v_tsq) > 0
+           AND EXISTS (SELECT 1 FROM search_documents WHERE tsv @@ v_tsq) THEN
+            v_match := 'd.tsv @@ $9';
+            v_score := 'ts_rank(d.tsv, $9)';
+        ELSE
+            v_match := '$1 <% d.names';
+            v_score := 'word_similarity($1, d.names)';
+        END IF;
+        v_where := v_where || ' AND ' || v_match;
+    END IF;
+    EXECUTE format(v_sql, v_score, v_where, v_order, v_order)
+    INTO v_result
+    USING v_q, p_types, v_city, p_category, p_from, p_to, p_limit, p_offset, v_tsq;
+    RETURN v_result;
+END $$;
+
+-- /api/search/suggest: {"suggestions": [{"type","id","text"}]}: upcoming
+-- events and trains whose title / performer / number / name have words
+-- starting with each word of the prefix, best match first.
+CREATE OR REPLACE FUNCTION search_suggest_json(p_prefix text, p_size int)
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_query text;
+    v_tsq tsquery;
+BEGIN
+    SELECT string_agg(quote_literal(w) || ':*', ' & ') INTO v_query
+    FROM regexp_split_to_table(search_fold(p_prefix), '[^[:alnum:]]+') w WHERE w <> '';
+    IF v_query IS NULL THEN
+        RETURN json_build_object('suggestions', '[]'::json);
+    END IF;
+    v_tsq := to_tsquery('simple', v_query);
+    RETURN json_build_object('suggestions', coalesce((
+        SELECT json_agg(json_build_object('type', x.doc_type, 'id', x.doc->'id', 'text', x.suggest_text)
+                        ORDER BY x.rank DESC, x.starts_at NULLS LAST, x.doc_type, x.doc_id)
+        FROM (SELECT d.doc_type, d.doc_id, d.doc, d.suggest_text, d.starts_at,
+                     ts_rank(d.suggest, v_tsq) AS rank
+              FROM search_documents d
+              WHERE d.suggest @@ v_tsq AND (d.starts_at >= now() OR d.doc_type = 'train')
+              ORDER BY rank DESC, d.starts_at NULLS LAST, d.doc_type, d.doc_id
+              LIMIT p_size) x), '[]'));
+END $$;
+
+-- How many documents a full reindex builds (for its progress line).
+CREATE OR REPLACE FUNCTION search_source_count()
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_trains bigint := 0;
+BEGIN
+    IF to_regclass('public.trains') IS NOT NULL THEN
+        EXECUTE 'SELECT count(*) FROM trains' INTO v_trains;
+    END IF;
+    RETURN (SELECT count(*) FROM events WHERE status = 'scheduled') + v_trains;
+END $$;
