@@ -83,6 +83,25 @@ done:
     json_object_put(body);
 }
 
+/* Checks the sale settings {"enabled","admit_per_minute","max_active",
+ * "access_ttl_s","pow_bits"} (each optional) when present. */
+static bool h_admin_waiting_room(json_object *body, struct v_error *err)
+{
+    json_object *room = NULL;
+    bool enabled = false;
+    int64_t n = 0;
+
+    if (!json_object_object_get_ex(body, "waiting_room", &room) || room == NULL)
+        return true;
+    if (!json_object_is_type(room, json_type_object))
+        return v_fail(err, "invalid_waiting_room", "waiting_room must be an object");
+    return v_bool(room, "enabled", V_OPTIONAL, &enabled, err) &&
+           v_int(room, "admit_per_minute", V_OPTIONAL, 1, 6000000, &n, err) &&
+           v_int(room, "max_active", V_OPTIONAL, 1, 10000000, &n, err) &&
+           v_int(room, "access_ttl_s", V_OPTIONAL, 10, 3600, &n, err) &&
+           v_int(room, "pow_bits", V_OPTIONAL, 0, 28, &n, err);
+}
+
 /* Checks the members an event may carry; required ones only on create. */
 static bool h_admin_event_fields(json_object *body, enum v_presence presence,
                                  struct v_error *err)
@@ -100,7 +119,8 @@ static bool h_admin_event_fields(json_object *body, enum v_presence presence,
         !v_int(body, "hold_ttl_s", V_OPTIONAL, 1, 3600, &n, err) ||
         !v_int(body, "max_per_user", V_OPTIONAL, 1, 100, &n, err) ||
         !v_code(body, "currency", V_OPTIONAL, 3, 3, &text, err) ||
-        !v_array(body, "prices", presence, 1, ADMIN_MAX_PRICES, &prices, err))
+        !v_array(body, "prices", presence, 1, ADMIN_MAX_PRICES, &prices, err) ||
+        !h_admin_waiting_room(body, err))
         return false;
     for (size_t i = 0; prices != NULL && i < json_object_array_length(prices); i++) {
         json_object *price = json_object_array_get_idx(prices, i);
@@ -130,7 +150,9 @@ static void h_admin_event_failure(struct request *req, struct response *res, enu
 
 /* POST /api/admin/events {"venue_id","title","performer","category",
  * "starts_at","on_sale_at"?,"hold_ttl_s"?,"max_per_user"?,"currency"?,
- * "description"?,"prices":[{"category","amount"}]}: 201 event; 400;
+ * "description"?,"prices":[{"category","amount"}],"waiting_room"?:
+ * {"enabled","admit_per_minute","max_active","access_ttl_s","pow_bits"}}:
+ * 201 event; 400;
  * 422 unknown_venue, missing_price, invalid_on_sale_at. */
 void h_admin_event_create(struct request *req, struct response *res)
 {

@@ -3,6 +3,7 @@
 #include "hold.h"
 #include "log.h"
 #include "metrics.h"
+#include "token.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -34,6 +35,32 @@ static bool h_hold_parse(json_object *body, struct hold_request *out, struct v_e
     return true;
 }
 
+/* The waiting room's admission: an access token from the body's
+ * "access_token" or the queue_access_<event> cookie, verified here by HMAC
+ * (event, expiry); hold_create checks that it names the signed-in user.
+ * Returns false with res filled when the member is malformed. */
+static bool h_hold_admission(struct request *req, json_object *body, struct hold_request *hr,
+                             struct response *res)
+{
+    const char *given = NULL;
+    char cookie_name[48];
+    char cookie[TOKEN_TEXT_MAX];
+    struct token_claims claims;
+    struct v_error err;
+
+    if (!v_string(body, "access_token", V_OPTIONAL, 1, TOKEN_TEXT_MAX - 1, &given, &err)) {
+        http_invalid(res, &err);
+        return false;
+    }
+    snprintf(cookie_name, sizeof(cookie_name), "queue_access_%lld", (long long)hr->event_id);
+    if (given == NULL && http_cookie(req, cookie_name, cookie, sizeof(cookie)))
+        given = cookie;
+    if (given != NULL && token_verify(req->cfg->token_secret, given, TOKEN_ACCESS, token_now_ms(),
+                                      hr->event_id, 0, &claims) == TOKEN_OK)
+        hr->admitted_user_id = claims.user_id;
+    return true;
+}
+
 static void h_hold_sold_out(struct response *res)
 {
     metrics_count(METRIC_SOLD_OUT_ANSWERS, 1);
@@ -51,7 +78,8 @@ static json_object *h_hold_ids(const char *key, const char *ids_json)
 
 /* POST /api/events/{id}/holds: 201 hold; 409 seats_unavailable with
  * "unavailable", 409 sold_out, 422 limit_exceeded, 403 not_on_sale or
- * sale_closed, 400 invalid input or unknown_seats ("unknown") or
+ * sale_closed or not_admitted (waiting room: send "access_token" or its
+ * cookie), 400 invalid input or unknown_seats ("unknown") or
  * unknown_category, 401, 404 event_not_found. */
 void h_hold_create(struct request *req, struct response *res)
 {
@@ -70,6 +98,8 @@ void h_hold_create(struct request *req, struct response *res)
         http_invalid(res, &err);
         goto done;
     }
+    if (!h_hold_admission(req, body, &hr, res))
+        goto done;
     /* A flash sale's late arrivals hear "sold out" from memory. */
     int64_t now = soldout_now_ms();
     if (soldout_check(&state->soldout, hr.event_id, hr.category, now)) {
@@ -121,6 +151,10 @@ void h_hold_create(struct request *req, struct response *res)
         soldout_remember(&state->soldout, hr.event_id, hr.seat_count > 0 ? "" : hr.category, now,
                          req->cfg->sold_out_cache_ms);
         h_hold_sold_out(res);
+        break;
+    case HOLD_NOT_ADMITTED:
+        http_error(res, 403, "not_admitted",
+                   "This sale uses a waiting room; wait for your turn in line first.");
         break;
     case HOLD_FAILED:
         http_db_failure(req, res, DB_ERROR);

@@ -27,6 +27,35 @@ void h_hold_create(struct request *req, struct response *res);
 void h_hold_show(struct request *req, struct response *res);
 void h_hold_release(struct request *req, struct response *res);
 
+/* h_order.c */
+void h_order_checkout(struct request *req, struct response *res);
+void h_order_pay(struct request *req, struct response *res);
+void h_order_cancel(struct request *req, struct response *res);
+void h_order_show(struct request *req, struct response *res);
+void h_order_list(struct request *req, struct response *res);
+
+/* h_payment.c */
+void h_payment_webhook(struct request *req, struct response *res);
+
+/* h_queue.c */
+void h_queue_join(struct request *req, struct response *res);
+void h_queue_status(struct request *req, struct response *res);
+void h_queue_challenge(struct request *req, struct response *res);
+void h_queue_fairness(struct request *req, struct response *res);
+
+/* h_search.c */
+void h_search_query(struct request *req, struct response *res);
+void h_search_suggest(struct request *req, struct response *res);
+
+/* h_train.c */
+void h_train_stations(struct request *req, struct response *res);
+void h_train_search(struct request *req, struct response *res);
+void h_train_run_show(struct request *req, struct response *res);
+void h_train_book(struct request *req, struct response *res);
+void h_train_pnr_show(struct request *req, struct response *res);
+void h_train_pnr_cancel(struct request *req, struct response *res);
+void h_train_import(struct request *req, struct response *res);
+
 /* h_admin.c */
 void h_admin_venue_create(struct request *req, struct response *res);
 void h_admin_event_create(struct request *req, struct response *res);

@@ -8,7 +8,12 @@ libboxoffice_fcgi_a_SOURCES = \
 	fcgi/h_admin.c \
 	fcgi/h_event.c \
 	fcgi/h_hold.c \
+	fcgi/h_order.c \
+	fcgi/h_payment.c \
 	fcgi/h_ops.c \
+	fcgi/h_queue.c \
+	fcgi/h_search.c \
+	fcgi/h_train.c \
 	fcgi/http.c fcgi/http.h \
 	fcgi/metrics.c fcgi/metrics.h \
 	fcgi/route.c fcgi/route.h \

@@ -8,27 +8,50 @@
 /* clang-format off */
 const struct route route_table[] = {
     /* operations */
-    {HTTP_GET,    "/healthz",                      h_ops_healthz,        ROUTE_PUBLIC, "healthz"},
-    {HTTP_GET,    "/metrics",                      h_ops_metrics,        ROUTE_PUBLIC, "metrics"},
+    {HTTP_GET,    "/healthz",                            h_ops_healthz,           ROUTE_PUBLIC,          "healthz"},
+    {HTTP_GET,    "/metrics",                            h_ops_metrics,           ROUTE_PUBLIC,          "metrics"},
     /* accounts */
-    {HTTP_POST,   "/api/users",                    h_account_signup,     ROUTE_PUBLIC, "users_create"},
-    {HTTP_POST,   "/api/sessions",                 h_account_signin,     ROUTE_PUBLIC, "sessions_create"},
-    {HTTP_DELETE, "/api/sessions",                 h_account_signout,    ROUTE_PUBLIC, "sessions_delete"},
-    {HTTP_GET,    "/api/me",                       h_account_me,         ROUTE_USER,   "me"},
+    {HTTP_POST,   "/api/users",                          h_account_signup,        ROUTE_PUBLIC,          "users_create"},
+    {HTTP_POST,   "/api/sessions",                       h_account_signin,        ROUTE_PUBLIC,          "sessions_create"},
+    {HTTP_DELETE, "/api/sessions",                       h_account_signout,       ROUTE_PUBLIC,          "sessions_delete"},
+    {HTTP_GET,    "/api/me",                             h_account_me,            ROUTE_USER,            "me"},
     /* events and seats */
-    {HTTP_GET,    "/api/events",                   h_event_list,         ROUTE_PUBLIC, "events_list"},
-    {HTTP_GET,    "/api/events/:id",               h_event_show,         ROUTE_PUBLIC, "events_show"},
-    {HTTP_GET,    "/api/events/:id/seats",         h_event_seats,        ROUTE_PUBLIC, "events_seats"},
-    {HTTP_GET,    "/api/venues/:id",               h_venue_show,         ROUTE_PUBLIC, "venues_show"},
+    {HTTP_GET,    "/api/events",                         h_event_list,            ROUTE_PUBLIC,          "events_list"},
+    {HTTP_GET,    "/api/events/:id",                     h_event_show,            ROUTE_PUBLIC,          "events_show"},
+    {HTTP_GET,    "/api/events/:id/seats",               h_event_seats,           ROUTE_PUBLIC,          "events_seats"},
+    {HTTP_GET,    "/api/venues/:id",                     h_venue_show,            ROUTE_PUBLIC,          "venues_show"},
     /* holds */
-    {HTTP_POST,   "/api/events/:id/holds",         h_hold_create, ROUTE_SESSION_IN_SQL, "holds_create"},
-    {HTTP_GET,    "/api/holds/:id",                h_hold_show,  ROUTE_USER,   "holds_show"},
-    {HTTP_DELETE, "/api/holds/:id",                h_hold_release, ROUTE_USER, "holds_release"},
+    {HTTP_POST,   "/api/events/:id/holds",               h_hold_create,           ROUTE_SESSION_IN_SQL,  "holds_create"},
+    {HTTP_GET,    "/api/holds/:id",                      h_hold_show,             ROUTE_USER,            "holds_show"},
+    {HTTP_DELETE, "/api/holds/:id",                      h_hold_release,          ROUTE_USER,            "holds_release"},
+    /* checkout and payment */
+    {HTTP_POST,   "/api/holds/:id/checkout",             h_order_checkout,        ROUTE_USER,            "orders_checkout"},
+    {HTTP_GET,    "/api/orders",                         h_order_list,            ROUTE_USER,            "orders_list"},
+    {HTTP_GET,    "/api/orders/:id",                     h_order_show,            ROUTE_USER,            "orders_show"},
+    {HTTP_POST,   "/api/orders/:id/pay",                 h_order_pay,             ROUTE_USER,            "orders_pay"},
+    {HTTP_POST,   "/api/orders/:id/cancel",              h_order_cancel,          ROUTE_USER,            "orders_cancel"},
+    {HTTP_POST,   "/api/payments/webhook",               h_payment_webhook,       ROUTE_PUBLIC,          "payments_webhook"},
+    /* waiting room */
+    {HTTP_POST,   "/api/queue/:id/join",                 h_queue_join,            ROUTE_USER,            "queue_join"},
+    {HTTP_GET,    "/api/queue/:id/status",               h_queue_status,          ROUTE_PUBLIC,          "queue_status"},
+    {HTTP_GET,    "/api/queue/:id/challenge",            h_queue_challenge,       ROUTE_USER,            "queue_challenge"},
+    {HTTP_GET,    "/api/queue/:id/fairness",             h_queue_fairness,        ROUTE_PUBLIC,          "queue_fairness"},
+    /* search */
+    {HTTP_GET,    "/api/search",                         h_search_query,          ROUTE_PUBLIC,          "search"},
+    {HTTP_GET,    "/api/search/suggest",                 h_search_suggest,        ROUTE_PUBLIC,          "search_suggest"},
+    /* trains */
+    {HTTP_GET,    "/api/stations",                       h_train_stations,        ROUTE_PUBLIC,          "stations_list"},
+    {HTTP_GET,    "/api/trains/search",                  h_train_search,          ROUTE_PUBLIC,          "trains_search"},
+    {HTTP_GET,    "/api/trains/:s/runs/:s",              h_train_run_show,        ROUTE_PUBLIC,          "trains_run_show"},
+    {HTTP_POST,   "/api/trains/:s/runs/:s/bookings",     h_train_book,            ROUTE_USER,            "trains_book"},
+    {HTTP_GET,    "/api/pnr/:s",                         h_train_pnr_show,        ROUTE_USER,            "pnr_show"},
+    {HTTP_POST,   "/api/pnr/:s/cancel",                  h_train_pnr_cancel,      ROUTE_USER,            "pnr_cancel"},
     /* administration */
-    {HTTP_POST,   "/api/admin/venues",             h_admin_venue_create, ROUTE_ADMIN | ROUTE_LARGE_BODY, "admin_venues_create"},
-    {HTTP_POST,   "/api/admin/events",             h_admin_event_create, ROUTE_ADMIN,  "admin_events_create"},
-    {HTTP_PATCH,  "/api/admin/events/:id",         h_admin_event_update, ROUTE_ADMIN,  "admin_events_update"},
-    {HTTP_GET,    "/api/admin/events/:id/stats",   h_admin_event_stats,  ROUTE_ADMIN,  "admin_events_stats"},
+    {HTTP_POST,   "/api/admin/trains/import",            h_train_import,          ROUTE_ADMIN | ROUTE_LARGE_BODY, "admin_trains_import"},
+    {HTTP_POST,   "/api/admin/venues",                   h_admin_venue_create,    ROUTE_ADMIN | ROUTE_LARGE_BODY, "admin_venues_create"},
+    {HTTP_POST,   "/api/admin/events",                   h_admin_event_create,    ROUTE_ADMIN,           "admin_events_create"},
+    {HTTP_PATCH,  "/api/admin/events/:id",               h_admin_event_update,    ROUTE_ADMIN,           "admin_events_update"},
+    {HTTP_GET,    "/api/admin/events/:id/stats",         h_admin_event_stats,     ROUTE_ADMIN,           "admin_events_stats"},
 };
 /* clang-format on */
 

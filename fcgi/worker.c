@@ -241,6 +241,8 @@ int worker_run(const struct config *cfg, int listen_fd)
     FCGX_Free(&fcgx, 1);
     status = 0;
 done:
+    queue_cache_free(&state.queue);
+    payment_close(state.payment);
     db_close(state.db);
     return status;
 }

@@ -7,6 +7,8 @@
 
 #include "config.h"
 #include "db.h"
+#include "payment.h"
+#include "queue_cache.h"
 #include "soldout.h"
 
 /* Per-process state a handler may use through req->process. */
@@ -14,6 +16,8 @@ struct worker_state {
     const struct config *cfg;
     struct db *db;
     struct soldout_cache soldout;
+    struct queue_cache queue; /* waiting-room admission state, refreshed each second */
+    struct payment_client *payment; /* the payment provider, opened on first use (h_order.c) */
 };
 
 /* Runs the accept loop on listen_fd until SIGTERM or SIGINT, finishing the

@@ -10,7 +10,7 @@
 static const struct db_statement hold_create_stmt = {
     "hold_create",
     "SELECT outcome, hold, array_to_json(seat_ids) FROM hold_create(decode($1, 'hex'), $2, "
-    "$3::bigint[], $4::int, $5)"};
+    "$3::bigint[], $4::int, $5, $6)"};
 static const struct db_statement hold_show_stmt = {
     "hold_show", "SELECT hold_json(id) FROM holds WHERE id = $1 AND user_id = $2"};
 static const struct db_statement hold_release_stmt = {"hold_release",
@@ -31,6 +31,7 @@ static const struct {
     {"limit_exceeded", HOLD_LIMIT_EXCEEDED},
     {"seats_unavailable", HOLD_SEATS_UNAVAILABLE},
     {"sold_out", HOLD_SOLD_OUT},
+    {"not_admitted", HOLD_NOT_ADMITTED},
 };
 
 /* Writes "{1,2,3}" (a PostgreSQL array literal) into out; false if it
@@ -63,6 +64,7 @@ enum db_status hold_create(struct db *db, const char *token_hash_hex,
     char event[24];
     char seats[HOLD_MAX_SEATS * 21 + 3];
     char quantity[16];
+    char admitted[24];
     struct db_result *r = NULL;
     enum db_status st;
 
@@ -70,13 +72,15 @@ enum db_status hold_create(struct db *db, const char *token_hash_hex,
     result->outcome = HOLD_FAILED;
     snprintf(event, sizeof(event), "%lld", (long long)request->event_id);
     snprintf(quantity, sizeof(quantity), "%d", request->quantity);
+    snprintf(admitted, sizeof(admitted), "%lld", (long long)request->admitted_user_id);
     if (!hold_array_literal(request->seat_ids, request->seat_count, seats, sizeof(seats)))
         return DB_INVALID_INPUT;
     const char *params[] = {token_hash_hex, event,
                             request->seat_count > 0 ? seats : NULL,
                             request->seat_count > 0 ? NULL : quantity,
-                            request->category[0] != '\0' ? request->category : NULL};
-    st = db_run(db, &hold_create_stmt, 5, params, &r);
+                            request->category[0] != '\0' ? request->category : NULL,
+                            request->admitted_user_id > 0 ? admitted : NULL};
+    st = db_run(db, &hold_create_stmt, 6, params, &r);
     if (st != DB_OK)
         return st;
     if (db_rows(r) != 1) {

@@ -21,6 +21,7 @@ enum hold_outcome {
     HOLD_LIMIT_EXCEEDED,
     HOLD_SEATS_UNAVAILABLE,
     HOLD_SOLD_OUT,
+    HOLD_NOT_ADMITTED, /* the sale uses the waiting room and this user was not admitted */
     HOLD_FAILED /* see *db_status */
 };
 
@@ -32,6 +33,9 @@ struct hold_request {
     size_t seat_count; /* 0: best available */
     int quantity;
     char category[HOLD_CATEGORY_MAX + 1];
+    /* The user a valid access token for this event was issued to (the
+     * caller verified it, lib/token.h), 0 when none was presented. */
+    int64_t admitted_user_id;
 };
 
 struct hold_result {

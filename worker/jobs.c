@@ -29,6 +29,12 @@ static const struct {
     jobs_fn run;
 } jobs_table[] = {
     {"expire_holds", jobs_expire_holds},
+    {"queue_admit", job_queue_admit},
+    {"reconcile_payments", job_orders_reconcile},
+    {"expire_orders", job_orders_expire},
+    {"expire_train_bookings", job_trains_sweep},
+    {"prepare_train_charts", job_trains_charts},
+    {"extend_train_runs", job_trains_extend_runs},
 };
 
 void jobs_run_all(struct db *db, const struct config *cfg)

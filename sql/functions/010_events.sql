@@ -46,7 +46,13 @@ RETURNS json LANGUAGE sql STABLE AS $$
                         'category', p.category, 'amount', p.amount,
                         'currency', e.currency) ORDER BY p.amount DESC, p.category), '[]')
                    FROM event_prices p WHERE p.event_id = e.id),
-        'available', event_available(e.id))
+        'available', event_available(e.id),
+        'waiting_room', coalesce(
+            (SELECT json_build_object('enabled', q.enabled, 'admit_per_minute', q.admit_per_minute,
+                                      'max_active', q.max_active, 'access_ttl_s', q.access_ttl_s,
+                                      'pow_bits', q.pow_bits)
+             FROM queue_settings q WHERE q.event_id = e.id),
+            json_build_object('enabled', false)))
     FROM events e JOIN venues v ON v.id = e.venue_id
     WHERE e.id = p_event_id
 $$;
@@ -178,6 +184,9 @@ BEGIN
     SELECT v_event, s.id, sc.default_category, s.rank
     FROM seats s JOIN sections sc ON sc.id = s.section_id
     WHERE s.venue_id = (p->>'venue_id')::bigint;
+    IF p ? 'waiting_room' THEN
+        PERFORM queue_configure(v_event, p->'waiting_room');  -- queue functions
+    END IF;
     RETURN v_event;
 END $$;
 
@@ -206,6 +215,9 @@ BEGIN
         SELECT p_event_id, x->>'category', (x->>'amount')::bigint
         FROM jsonb_array_elements(p->'prices') x
         ON CONFLICT (event_id, category) DO UPDATE SET amount = excluded.amount;
+    END IF;
+    IF p ? 'waiting_room' THEN
+        PERFORM queue_configure(p_event_id, p->'waiting_room');  -- queue functions
     END IF;
     RETURN true;
 END $$;

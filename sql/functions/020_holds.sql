@@ -35,14 +35,19 @@ BEGIN
 END $$;
 
 -- Seats a user holds or has bought for an event, counted for the per-user
--- cap. A converted hold counts while its order may still be paid or is paid
--- (the orders migration refines this through hold_user_seats_extra).
+-- cap. A converted hold counts while its order may still be paid (pending,
+-- before its deadline) or is paid (its tickets are valid); an expired,
+-- canceled or refunded order no longer counts.
 CREATE OR REPLACE FUNCTION hold_user_seats(p_user_id bigint, p_event_id bigint)
 RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT coalesce(sum(cardinality(seat_ids)), 0)
-    FROM holds
-    WHERE user_id = p_user_id AND event_id = p_event_id
-      AND ((status = 'active' AND expires_at > now()) OR status = 'converted')
+    SELECT coalesce(sum(cardinality(h.seat_ids)), 0)
+    FROM holds h
+    WHERE h.user_id = p_user_id AND h.event_id = p_event_id
+      AND ((h.status = 'active' AND h.expires_at > now())
+           OR (h.status = 'converted' AND EXISTS (
+                   SELECT 1 FROM orders o WHERE o.hold_id = h.id
+                     AND (o.status = 'paid'
+                          OR (o.status = 'pending_payment' AND o.expires_at > now())))))
 $$;
 
 -- Takes seats for a signed-in user, all or nothing, checking the sale
@@ -52,9 +57,14 @@ $$;
 -- Returns one row: outcome, the hold as JSON when created, and the seat ids
 -- that were unavailable or unknown. Outcomes: created, unauthorized,
 -- event_not_found, not_on_sale, sale_closed, unknown_category,
--- unknown_seats, limit_exceeded, seats_unavailable, sold_out.
+-- unknown_seats, limit_exceeded, seats_unavailable, sold_out, not_admitted.
+--   p_access_user: the user a valid access token for this event (checked
+--   by the caller's HMAC) was issued to, or NULL; when the event's sale
+--   uses the waiting room, only that user, signed in, may hold.
+DROP FUNCTION IF EXISTS hold_create(bytea, bigint, bigint[], int, text);
 CREATE OR REPLACE FUNCTION hold_create(p_token_hash bytea, p_event_id bigint,
-                                       p_seat_ids bigint[], p_quantity int, p_category text)
+                                       p_seat_ids bigint[], p_quantity int, p_category text,
+                                       p_access_user bigint)
 RETURNS TABLE (outcome text, hold json, seat_ids bigint[])
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -66,6 +76,7 @@ DECLARE
     v_hold bigint;
     v_amount bigint;
     v_expires timestamptz;
+    v_gated boolean;
 BEGIN
     SELECT s.user_id INTO v_user FROM sessions s
     WHERE s.token_hash = p_token_hash AND s.expires_at > now();
@@ -85,6 +96,10 @@ BEGIN
     IF p_category IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM event_prices WHERE event_id = p_event_id AND category = p_category) THEN
         RETURN QUERY SELECT 'unknown_category', NULL::json, NULL::bigint[]; RETURN;
+    END IF;
+    v_gated := EXISTS (SELECT 1 FROM queue_settings q WHERE q.event_id = p_event_id AND q.enabled);
+    IF v_gated AND p_access_user IS DISTINCT FROM v_user THEN
+        RETURN QUERY SELECT 'not_admitted', NULL::json, NULL::bigint[]; RETURN;
     END IF;
 
     -- One user's concurrent requests for one event take turns, so the cap
@@ -171,6 +186,11 @@ BEGIN
     RETURNING id INTO v_hold;
     UPDATE event_seats es SET hold_id = v_hold, held_until = v_expires
     WHERE es.event_id = p_event_id AND es.seat_id = ANY (v_seats);
+    IF v_gated THEN
+        -- Admitted and served: no longer counts against max_active.
+        UPDATE queue_entries SET used_at = now()
+        WHERE event_id = p_event_id AND user_id = v_user AND used_at IS NULL;
+    END IF;
     RETURN QUERY SELECT 'created', hold_json(v_hold), v_seats;
 END $$;
 

@@ -59,3 +59,44 @@ tests_unit_test_webhook_signature_LDADD = $(UNIT_LDADD)
 tests_unit_test_payment_live_SOURCES = tests/unit/test_payment_live.c
 tests_unit_test_payment_live_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_payment_live_LDADD = $(UNIT_LDADD)
+
+# waiting room: signed tokens, proof of work, admission arithmetic
+check_PROGRAMS += tests/unit/test_token tests/unit/test_pow tests/unit/test_queue
+TESTS += tests/unit/test_token tests/unit/test_pow tests/unit/test_queue
+
+tests_unit_test_token_SOURCES = tests/unit/test_token.c
+tests_unit_test_token_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_token_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_pow_SOURCES = tests/unit/test_pow.c
+tests_unit_test_pow_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pow_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_queue_SOURCES = tests/unit/test_queue.c
+tests_unit_test_queue_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_queue_LDADD = $(UNIT_LDADD)
+
+# orders: webhook event parsing, Idempotency-Key checks, provider settings.
+check_PROGRAMS += tests/unit/test_order
+TESTS += tests/unit/test_order
+
+tests_unit_test_order_SOURCES = tests/unit/test_order.c
+tests_unit_test_order_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_order_LDADD = $(UNIT_LDADD)
+
+# search documents and search ranges
+check_PROGRAMS += tests/unit/test_search_doc
+TESTS += tests/unit/test_search_doc
+
+tests_unit_test_search_doc_SOURCES = tests/unit/test_search_doc.c
+tests_unit_test_search_doc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_search_doc_LDADD = $(UNIT_LDADD)
+
+# train: booking request and path checks (pure; the SQL is covered by
+# tests/integration/test_trains.py and tests/e2e/test_trains.py).
+check_PROGRAMS += tests/unit/test_train
+TESTS += tests/unit/test_train
+
+tests_unit_test_train_SOURCES = tests/unit/test_train.c
+tests_unit_test_train_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_train_LDADD = $(UNIT_LDADD)
