@@ -70,7 +70,7 @@ new_event() {
 
 cat >"$WORK/single.sql" <<'SQL'
 \set uid random(1, 5000)
-SELECT outcome FROM hold_create((SELECT token_hash FROM sessions WHERE user_id = :uid LIMIT 1), :event, NULL, 1, NULL);
+SELECT outcome FROM hold_create((SELECT token_hash FROM sessions WHERE user_id = :uid LIMIT 1), :event, NULL, 1, NULL, NULL);
 SQL
 cat >"$WORK/seed.sql" <<'SQL'
 BEGIN;
@@ -138,7 +138,7 @@ SOLD=$(psqlq -c "SELECT event_create(jsonb_build_object('venue_id', venue_create
     'title', 'Sold out', 'performer', 'B', 'category', 'concert', 'starts_at', now() + interval '30 days',
     'on_sale_at', now() - interval '1 hour', 'max_per_user', 100,
     'prices', '[{\"category\":\"A\",\"amount\":100}]'::jsonb))")
-psqlq -c "SELECT outcome FROM hold_create((SELECT token_hash FROM sessions LIMIT 1), $SOLD, NULL, 4, NULL)" >/dev/null
+psqlq -c "SELECT outcome FROM hold_create((SELECT token_hash FROM sessions LIMIT 1), $SOLD, NULL, 4, NULL, NULL)" >/dev/null
 
 # The ceiling: a constant-answering libfcgi program behind the same nginx.
 gcc -O2 -o "$WORK/minimal_fcgi" "$ROOT/bench/minimal_fcgi.c" -lfcgi
