@@ -35,7 +35,8 @@ PG_PORT=$((40000 + $$ % 10000))
 cleanup() {
     STATE=$WORK/stack stack_stop 2>/dev/null || true
     STATE=$WORK/minimal stack_stop 2>/dev/null || true
-    [ -f "$WORK/minimal.pid" ] && kill "$(cat "$WORK/minimal.pid")" 2>/dev/null || true
+    # The minimal program and its forked workers share a process group.
+    [ -f "$WORK/minimal.pid" ] && kill -- -"$(cat "$WORK/minimal.pid")" 2>/dev/null || true
     pg_down "$PG_HOME"
     rm -rf "$WORK" "$PG_HOME"
 }
@@ -74,7 +75,7 @@ SELECT outcome FROM hold_create((SELECT token_hash FROM sessions WHERE user_id =
 SQL
 cat >"$WORK/seed.sql" <<'SQL'
 BEGIN;
-SELECT seat_id AS seat FROM event_seats WHERE event_id = :event AND held_until <= now() AND held_until <> 'infinity' ORDER BY rank LIMIT 1 FOR UPDATE SKIP LOCKED \gset
+SELECT seat_id AS seat FROM event_seats WHERE event_id = :event AND hold_id IS NULL ORDER BY rank LIMIT 1 FOR UPDATE SKIP LOCKED \gset
 UPDATE event_seats SET hold_id = :hold, held_until = now() + interval '10 minutes' WHERE event_id = :event AND seat_id = :seat;
 COMMIT;
 SQL

@@ -187,6 +187,12 @@ BEGIN
     IF p ? 'waiting_room' THEN
         PERFORM queue_configure(v_event, p->'waiting_room');  -- queue functions
     END IF;
+    -- A new event is unknown to the planner's statistics, which then guesses
+    -- it has one seat and looks seats up by event alone, reading every seat
+    -- of the event per hold. Fresh statistics before its first sale keep
+    -- every lookup on the (event_id, seat_id) key. (Autovacuum would not
+    -- analyse soon: one event is a small share of a large table.)
+    ANALYZE event_seats;
     RETURN v_event;
 END $$;
 

@@ -191,7 +191,7 @@ BEGIN
         UPDATE queue_entries SET used_at = now()
         WHERE event_id = p_event_id AND user_id = v_user AND used_at IS NULL;
     END IF;
-    RETURN QUERY SELECT 'created', hold_json(v_hold), v_seats;
+    RETURN QUERY SELECT 'created', event_hold_json(v_hold), v_seats;
 END $$;
 
 -- Releases a user's hold. Outcomes: released (seats free at once),
