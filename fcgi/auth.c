@@ -2,6 +2,8 @@
 #include "auth.h"
 
 #include "crypto.h"
+#include "session_memory.h"
+#include "soldout.h"
 
 #include <string.h>
 
@@ -71,6 +73,7 @@ bool auth_require(struct request *req, struct response *res, bool admin)
     }
     req->user.id = db_int64(r, 0, 0);
     req->user.is_admin = db_bool(r, 0, 1);
+    session_memory_remember(req->token_hash, soldout_now_ms(), req->cfg->session_memory_ms);
     if (admin && !req->user.is_admin) {
         http_error(res, 403, "forbidden", "This needs an administrator.");
         goto done;

@@ -2,6 +2,7 @@
 #include "account.h"
 #include "auth.h"
 #include "handlers.h"
+#include "session_memory.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,7 @@ done:
 void h_account_signout(struct request *req, struct response *res)
 {
     enum db_status st = DB_OK;
+    session_memory_forget(req->token_hash);
     if (req->token_hash[0] != '\0' &&
         account_signout(req->db, req->token_hash, &st) != ACCOUNT_OK) {
         h_account_failed(req, res, st);

@@ -3,6 +3,7 @@
 #include "hold.h"
 #include "log.h"
 #include "metrics.h"
+#include "session_memory.h"
 #include "token.h"
 #include "worker.h"
 
@@ -100,9 +101,11 @@ void h_hold_create(struct request *req, struct response *res)
     }
     if (!h_hold_admission(req, body, &hr, res))
         goto done;
-    /* A flash sale's late arrivals hear "sold out" from memory. */
+    /* A flash sale's late arrivals hear "sold out" from memory, when the
+     * database confirmed their session a moment ago (else it answers). */
     int64_t now = soldout_now_ms();
-    if (soldout_check(&state->soldout, hr.event_id, hr.category, now)) {
+    if (soldout_check(&state->soldout, hr.event_id, hr.category, now) &&
+        session_memory_knows(req->token_hash, now)) {
         metrics_count(METRIC_SOLD_OUT_CACHE_HITS, 1);
         h_hold_sold_out(res);
         goto done;
@@ -112,6 +115,8 @@ void h_hold_create(struct request *req, struct response *res)
         http_db_failure(req, res, st);
         goto done;
     }
+    if (result.outcome != HOLD_UNAUTHORIZED && result.outcome != HOLD_FAILED)
+        session_memory_remember(req->token_hash, now, req->cfg->session_memory_ms);
     switch (result.outcome) {
     case HOLD_CREATED:
         metrics_count(METRIC_HOLDS_CREATED, 1);

@@ -17,6 +17,7 @@ libboxoffice_fcgi_a_SOURCES = \
 	fcgi/http.c fcgi/http.h \
 	fcgi/metrics.c fcgi/metrics.h \
 	fcgi/route.c fcgi/route.h \
+	fcgi/session_memory.c fcgi/session_memory.h \
 	fcgi/soldout.c fcgi/soldout.h \
 	fcgi/supervisor.c fcgi/supervisor.h \
 	fcgi/worker.c fcgi/worker.h

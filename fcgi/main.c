@@ -3,6 +3,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "session_memory.h"
 #include "supervisor.h"
 
 #include <errno.h>
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
     }
     if (!metrics_init())
         log_warn(NULL, "metrics disabled: cannot map shared memory");
+    if (!session_memory_init())
+        log_warn(NULL, "sold-out answers from memory disabled: cannot map shared memory");
     if (FCGX_Init() != 0) {
         log_error(NULL, "cannot initialise libfcgi");
         return 1;

@@ -19,6 +19,7 @@ struct config {
     int session_ttl_s;
     int max_body_bytes;
     int sold_out_cache_ms; /* how long a worker trusts a sold-out answer */
+    int session_memory_ms; /* how long a confirmed session may be answered sold-out from memory */
     int sweep_interval_ms; /* boxoffice-worker's period */
     char payment_base_url[CONFIG_STRING_MAX];
     char payment_secret_key[CONFIG_STRING_MAX];     /* secret */

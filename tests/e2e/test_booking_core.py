@@ -111,6 +111,26 @@ class HoldsTest(unittest.TestCase):
         self.assertEqual({s["category"] for s in r.json["seats"]}, {"B"})
         self.assertEqual(r.json["amount"], 3 * 2000)
 
+    def test_sold_out_from_memory_only_for_live_sessions(self):
+        # Sold-out answers come from the workers' memory, but only to a
+        # session the database confirmed; anyone else still hears 401.
+        a, _ = bo.signup()
+        b, _ = bo.signup()
+        event = bo.create_event(self.admin, rows=1, seats_per_row=1)
+        holds = "/api/events/%d/holds" % event["id"]
+        self.assertEqual(a.post(holds, {"quantity": 1}).status, 201)
+        for _ in range(20):  # enough to reach every worker's memory
+            r = b.post(holds, {"quantity": 1})
+            self.assertEqual((r.status, r.error_code), (409, "sold_out"))
+        forged = bo.Client("F" * 43)
+        for _ in range(20):
+            r = forged.post(holds, {"quantity": 1})
+            self.assertEqual((r.status, r.error_code), (401, "unauthorized"))
+        self.assertEqual(b.delete("/api/sessions").status, 204)
+        for _ in range(20):
+            r = b.post(holds, {"quantity": 1})
+            self.assertEqual((r.status, r.error_code), (401, "unauthorized"))
+
     def test_expiry_is_lazy_and_swept(self):
         a, _ = bo.signup()
         b, _ = bo.signup()

@@ -100,3 +100,10 @@ TESTS += tests/unit/test_train
 tests_unit_test_train_SOURCES = tests/unit/test_train.c
 tests_unit_test_train_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_train_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_session_memory
+TESTS += tests/unit/test_session_memory
+
+tests_unit_test_session_memory_SOURCES = tests/unit/test_session_memory.c
+tests_unit_test_session_memory_CFLAGS = $(UNIT_CFLAGS) -I$(srcdir)/fcgi
+tests_unit_test_session_memory_LDADD = $(FCGI_APP_LIBS) $(CMOCKA_LIBS)
