@@ -20,17 +20,32 @@ RETURNS bigint LANGUAGE sql STABLE AS $$
 $$;
 
 -- Whether any seat (of a category, or any when NULL) is free: two index
--- probes, whatever the size of the event.
+-- probes, whatever the size of the event. PL/pgSQL, one statement per case,
+-- so that each plan is kept per connection; the "ORDER BY rank LIMIT 1"
+-- form (not EXISTS) keeps the planner on the partial indexes, where EXISTS
+-- invited a sequential scan that reads a sold-out event's every seat.
 CREATE OR REPLACE FUNCTION event_has_free_seat(p_event_id bigint, p_category text)
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM event_seats
-                   WHERE event_id = p_event_id AND hold_id IS NULL
-                     AND (p_category IS NULL OR category = p_category))
-        OR EXISTS (SELECT 1 FROM event_seats
-                   WHERE event_id = p_event_id AND hold_id IS NOT NULL
-                     AND held_until <= now()
-                     AND (p_category IS NULL OR category = p_category))
-$$;
+RETURNS boolean LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+    IF p_category IS NULL THEN
+        PERFORM 1 FROM event_seats
+         WHERE event_id = p_event_id AND hold_id IS NULL
+         ORDER BY rank LIMIT 1;
+    ELSE
+        PERFORM 1 FROM event_seats
+         WHERE event_id = p_event_id AND category = p_category AND hold_id IS NULL
+         ORDER BY rank LIMIT 1;
+    END IF;
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    PERFORM 1 FROM event_seats
+     WHERE event_id = p_event_id AND hold_id IS NOT NULL
+       AND held_until <> 'infinity' AND held_until <= now()
+       AND (p_category IS NULL OR category = p_category)
+     ORDER BY held_until LIMIT 1;
+    RETURN FOUND;
+END $$;
 
 CREATE OR REPLACE FUNCTION event_json(p_event_id bigint)
 RETURNS json LANGUAGE sql STABLE AS $$
