@@ -10,14 +10,17 @@ RETURNS text LANGUAGE sql STABLE AS $$
 $$;
 
 -- Free seats: untouched ones plus those whose hold lapsed (two index scans).
+-- PL/pgSQL so that the plan is kept per connection (a SQL function with
+-- subqueries is planned on every call).
 CREATE OR REPLACE FUNCTION event_available(p_event_id bigint)
-RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT (SELECT count(*) FROM event_seats
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT count(*) FROM event_seats
             WHERE event_id = p_event_id AND hold_id IS NULL)
          + (SELECT count(*) FROM event_seats
             WHERE event_id = p_event_id AND hold_id IS NOT NULL
-              AND held_until <> 'infinity' AND held_until <= now())
-$$;
+              AND held_until <> 'infinity' AND held_until <= now());
+END $$;
 
 -- Whether any seat (of a category, or any when NULL) is free: two index
 -- probes, whatever the size of the event. PL/pgSQL, one statement per case,
@@ -47,9 +50,11 @@ BEGIN
     RETURN FOUND;
 END $$;
 
+-- PL/pgSQL so that the plan is kept per connection: lists call it per event.
 CREATE OR REPLACE FUNCTION event_json(p_event_id bigint)
-RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT json_build_object(
         'id', e.id, 'title', e.title, 'performer', e.performer,
         'category', e.category, 'description', e.description,
         'venue', json_build_object('id', v.id, 'name', v.name, 'city', v.city),
@@ -69,8 +74,8 @@ RETURNS json LANGUAGE sql STABLE AS $$
              FROM queue_settings q WHERE q.event_id = e.id),
             json_build_object('enabled', false)))
     FROM events e JOIN venues v ON v.id = e.venue_id
-    WHERE e.id = p_event_id
-$$;
+    WHERE e.id = p_event_id);
+END $$;
 
 -- Upcoming events, soonest first, one page.
 CREATE OR REPLACE FUNCTION event_list_json(p_limit int, p_offset int)
