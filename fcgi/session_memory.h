@@ -6,7 +6,12 @@
  * signed in (a forged or ended token gets 401, never a hint about stock).
  * Only answers that change nothing may rely on it; whatever writes checks
  * the session in the database, as before. Keys are the SHA-256 digests of
- * session tokens (hex, as req->token_hash holds them), never tokens. */
+ * session tokens (hex, as req->token_hash holds them), never tokens.
+ *
+ * A session that ends elsewhere (sign-out on another host, expiry) may still
+ * hear "sold out" for up to session_memory_ms (default 60 s); it can do
+ * nothing else. Shorter times send a crowd's retries back to the database:
+ * each user costs one database trip per period per host. */
 #ifndef BOXOFFICE_SESSION_MEMORY_H
 #define BOXOFFICE_SESSION_MEMORY_H
 

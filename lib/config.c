@@ -35,7 +35,7 @@ static const struct config_key config_keys[] = {
     INT(session_ttl_s, "2592000", 60, 31536000),
     INT(max_body_bytes, "1048576", 1024, 16777216),
     INT(sold_out_cache_ms, "1000", 0, 60000),
-    INT(session_memory_ms, "10000", 0, 600000),
+    INT(session_memory_ms, "60000", 0, 600000),
     INT(sweep_interval_ms, "1000", 50, 60000),
     STR(payment_base_url, "http://127.0.0.1:12111", false),
     STR(payment_secret_key, "", true),
