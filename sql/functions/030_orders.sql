@@ -37,6 +37,10 @@ RETURNS json LANGUAGE sql STABLE AS $$
                                               'amount', order_refunded(o.id)) END,
         'amount_refunded', CASE WHEN o.refund_state IS NULL THEN 0
                                 ELSE order_refunded(o.id) END,
+        -- A train order shows its booking: PNR, passengers and their status.
+        'pnr', CASE WHEN o.kind = 'train' THEN (SELECT b.pnr FROM train_bookings b
+                                                WHERE b.hold_id = o.hold_id) END,
+        'booking', CASE WHEN o.kind = 'train' THEN hold_json(o.hold_id) END,
         'event', (SELECT json_build_object('id', e.id, 'title', e.title,
                                            'starts_at', e.starts_at)
                   FROM events e WHERE e.id = o.event_id),

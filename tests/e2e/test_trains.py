@@ -9,12 +9,14 @@ import glob
 import json
 import os
 import random
+import subprocess
 import sys
 import threading
 import time
 import unittest
 
-from boxoffice import Client, admin, signup, sql, sql_value, unique
+from boxoffice import (Client, admin, ledger_mismatches, provider, signup, sql, sql_value,
+                       unique)
 
 TAG = "%04d" % random.randint(0, 9999)
 DAILY = {d: 1 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -48,6 +50,23 @@ def server_errors():
         with open(name, errors="replace") as f:
             lines += [l.strip() for l in f if " ERROR " in l or "error" in l.lower()]
     return lines[-10:]
+
+
+def wait_for(predicate, timeout=20.0, step=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def provider_intent(intent_id):
+    """(charged, refunded) of one intent at the payment sandbox."""
+    _, ledger = provider("GET", "/_sandbox/ledger")
+    mine = [i for i in ledger["intents"] if i["id"] == intent_id]
+    return (mine[0]["charged"], mine[0]["refunded"]) if mine else None
 
 
 def passengers(n, gender="M", age=35, **extra):
@@ -355,6 +374,35 @@ class Trains(unittest.TestCase):
                          [("CAN", "chart")] * 2)
         self.assertEqual(c.get("/api/orders/%d" % order).json["status"], "refunded")
         self.assertEqual([c.get("/api/pnr/%s" % b["pnr"]).json["passengers"] for b in cnf], before)
+
+    def test_train_order_shows_its_pnr(self):
+        c, _ = signup("pnrorder")
+        b = self.book(client=c, frm="A", to="D", cls="2A", people=passengers(2)).json
+        r = c.post("/api/holds/%d/checkout" % b["hold_id"], headers={"Idempotency-Key": unique("k")})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["order"]["pnr"], b["pnr"])
+        self.assertEqual(r.json["order"]["booking"]["pnr"], b["pnr"])
+        order = r.json["order"]["id"]
+        r = c.post("/api/orders/%d/pay" % order, {"payment_method": "pm_card_visa"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["pnr"], r.json["kind"]), (b["pnr"], "train"))
+        self.assertEqual([(p["seq"], p["status"]) for p in r.json["booking"]["passengers"]],
+                         [(1, "CNF"), (2, "CNF")])
+        o = c.get("/api/orders/%d" % order).json
+        self.assertEqual((o["pnr"], o["amount_refunded"]), (b["pnr"], 0))
+        self.assertEqual(o["booking"]["passengers"], c.get("/api/pnr/%s" % b["pnr"]).json["passengers"])
+        self.assertIn(order, [x["id"] for x in c.get("/api/orders").json["orders"]
+                              if x.get("pnr") == b["pnr"]])
+        # Another user sees nothing of it.
+        self.assertEqual(signup("nosy")[0].get("/api/orders/%d" % order).status, 404)
+        # Cancelled: the order shows the whole amount refunded.
+        self.assertEqual(c.post("/api/pnr/%s/cancel" % b["pnr"]).status, 200)
+        o = c.get("/api/orders/%d" % order).json
+        self.assertEqual((o["status"], o["amount_refunded"]), ("refunded", o["amount"]))
+        self.assertEqual([p["status"] for p in o["booking"]["passengers"]], ["CAN", "CAN"])
+        self.assertTrue(wait_for(lambda: c.get("/api/orders/%d" % order).json["refund"]["status"]
+                                 == "done", 30))
+        self.assertEqual(ledger_mismatches(), [])
 
     # --- the race ---------------------------------------------------------------
 
