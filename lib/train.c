@@ -28,11 +28,8 @@ static const struct db_statement train_import_body_stmt = {
                          "FROM (SELECT $1::jsonb AS b) x"};
 static const struct db_statement train_sweep_stmt = {"train_sweep", "SELECT train_sweep($1)"};
 static const struct db_statement train_charts_stmt = {
-    "train_charts", "SELECT hold_id, refunded FROM train_prepare_charts($1)"};
-static const struct db_statement train_all_cancelled_stmt = {
-    "train_all_cancelled",
-    "SELECT NOT EXISTS (SELECT 1 FROM train_passengers p JOIN train_bookings b "
-    "ON b.id = p.booking_id WHERE b.hold_id = $1 AND p.status <> 'CAN')"};
+    "train_charts", "SELECT run_id, hold_id, refunded, amount, order_id, outcome "
+                    "FROM train_prepare_charts($1)"};
 static const struct db_statement train_extend_stmt = {"train_extend", "SELECT train_extend_runs()"};
 
 static const char *const train_classes[] = {"1A", "2A", "3A", "SL", "CC", "2S"};
@@ -330,44 +327,34 @@ enum db_status train_sweep(struct db *db, int limit, int *expired)
     return st;
 }
 
-enum db_status train_prepare_charts(struct db *db, int limit, struct train_chart_refund *refunds,
-                                    size_t cap, size_t *count, bool *charted)
+enum db_status train_prepare_charts(struct db *db, int limit, int *charted, int *refunds)
 {
     char text[16];
     struct db_result *r = NULL;
     snprintf(text, sizeof(text), "%d", limit);
     const char *params[] = {text};
-    *count = 0;
-    *charted = false;
+    *charted = 0;
+    *refunds = 0;
     enum db_status st = db_run(db, &train_charts_stmt, 1, params, &r);
     if (st != DB_OK)
         return st;
-    *charted = db_rows(r) > 0;
     for (int i = 0; i < db_rows(r); i++) {
-        if (db_is_null(r, i, 0))
-            continue;
-        if (*count == cap) {
-            log_warn(NULL, "chart: refund of hold %s not returned (cap)", db_text(r, i, 0));
+        if (db_is_null(r, i, 1)) {
+            (*charted)++;
             continue;
         }
-        refunds[*count].hold_id = db_int64(r, i, 0);
-        refunds[*count].passengers = (int)db_int64(r, i, 1);
-        (*count)++;
+        const char *outcome = db_text(r, i, 5);
+        if (strcmp(outcome, "partial") == 0 || strcmp(outcome, "whole") == 0) {
+            (*refunds)++;
+            log_info(NULL, "chart of run %s: %s waitlisted passengers of hold %s cancelled, "
+                           "%s refund of %s owed on order %s",
+                     db_text(r, i, 0), db_text(r, i, 2), db_text(r, i, 1), outcome,
+                     db_text(r, i, 3), db_text(r, i, 4));
+        } else {
+            log_warn(NULL, "chart of run %s: hold %s owed %s but its order says %s",
+                     db_text(r, i, 0), db_text(r, i, 1), db_text(r, i, 3), outcome);
+        }
     }
-    db_result_free(r);
-    return st;
-}
-
-enum db_status train_hold_all_cancelled(struct db *db, int64_t hold_id, bool *all)
-{
-    char text[24];
-    struct db_result *r = NULL;
-    snprintf(text, sizeof(text), "%lld", (long long)hold_id);
-    const char *params[] = {text};
-    *all = false;
-    enum db_status st = db_run(db, &train_all_cancelled_stmt, 1, params, &r);
-    if (st == DB_OK && db_rows(r) == 1)
-        *all = db_bool(r, 0, 0);
     db_result_free(r);
     return st;
 }

@@ -129,23 +129,14 @@ enum db_status train_import_body(struct db *db, const char *body, char **json)
 enum db_status train_sweep(struct db *db, int limit, int *expired)
     __attribute__((warn_unused_result));
 
-/* A paid booking owed a refund by chart preparation. */
-struct train_chart_refund {
-    int64_t hold_id;
-    int passengers;
-};
-
 /* boxoffice-worker: prepares the charts of up to limit runs whose time has
- * come (waitlisted passengers cancelled). Fills up to cap refunds owed on
- * paid bookings; *count says how many, *charted whether any run was
- * charted. Refunds beyond cap are logged, not returned: keep limit small. */
-enum db_status train_prepare_charts(struct db *db, int limit, struct train_chart_refund *refunds,
-                                    size_t cap, size_t *count, bool *charted)
-    __attribute__((warn_unused_result));
-
-/* True when every passenger of the booking of hold_id is cancelled (the
- * whole order may be refunded). */
-enum db_status train_hold_all_cancelled(struct db *db, int64_t hold_id, bool *all)
+ * come, in one transaction: waitlisted passengers cancelled, and
+ * their fares owed back on paid bookings (a partial refund of the order,
+ * or the whole order cancelled and refunded when nobody is left
+ * travelling); the reconciler (order_reconcile) sends the refunds. Logs
+ * each refund owed. *charted counts the runs charted, *refunds the orders
+ * owed a refund. */
+enum db_status train_prepare_charts(struct db *db, int limit, int *charted, int *refunds)
     __attribute__((warn_unused_result));
 
 /* boxoffice-worker: once a day, creates the runs that came into the

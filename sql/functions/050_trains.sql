@@ -581,43 +581,74 @@ END $$;
 
 -- Chart preparation for up to p_limit runs whose chart time has come:
 -- statuses freeze (no promotion afterwards, no booking or cancellation),
--- passengers still waitlisted are cancelled with their fare due back. An
--- unpaid booking left with nobody travelling is released. Returns, per run
--- charted, one row with hold_id NULL and one per paid booking owed a
--- refund (with how many passengers).
+-- passengers still waitlisted are cancelled, and their fares are owed back
+-- in the same transaction. A paid booking with some passengers travelling
+-- keeps its order paid and its travellers ticketed, and is owed a partial
+-- refund of the waitlisted passengers' fares (idempotency key
+-- order-<id>-refund-chart: at most once); a paid booking left with nobody
+-- travelling has its order cancelled and refunded in full. The worker's
+-- reconciler sends what is owed to the provider. An unpaid booking left
+-- with nobody travelling is released. Returns, per run charted, one row
+-- with hold_id NULL, and one per paid booking with passengers cancelled:
+-- how many, the fares owed back, its order and what became of it
+-- (partial, whole, no_order: paid without an order, nothing to refund).
+DROP FUNCTION IF EXISTS train_prepare_charts(int);
 CREATE OR REPLACE FUNCTION train_prepare_charts(p_limit int)
-RETURNS TABLE (run_id bigint, hold_id bigint, refunded int)
+RETURNS TABLE (run_id bigint, hold_id bigint, refunded int, amount bigint, order_id bigint,
+               outcome text)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     r record;
+    x record;
     c text;
+    v_order bigint;
+    v_outcome text;
 BEGIN
     FOR r IN SELECT tr.id, tr.train_number FROM train_runs tr
              WHERE tr.chart_prepared_at IS NULL AND tr.chart_at <= now()
              ORDER BY tr.chart_at LIMIT p_limit FOR UPDATE SKIP LOCKED LOOP
-        -- The lock order of every writer: holds rows first, then the
-        -- run-and-class locks.
+        -- The lock order of every writer: holds rows first, then orders
+        -- rows, then the run-and-class locks.
         PERFORM 1 FROM holds h JOIN train_bookings b ON b.hold_id = h.id
         WHERE b.run_id = r.id AND h.status = 'active' ORDER BY h.id FOR UPDATE OF h;
+        PERFORM 1 FROM orders o JOIN train_bookings b ON b.hold_id = o.hold_id
+        WHERE b.run_id = r.id AND o.status IN ('paid', 'pending_payment')
+        ORDER BY o.id FOR UPDATE OF o;
         FOR c IN SELECT tc.class FROM train_classes tc WHERE tc.train_number = r.train_number
                  ORDER BY tc.class LOOP
             PERFORM train_lock(r.id, c);
             PERFORM train_clear_lapsed(r.id, c);
         END LOOP;
         UPDATE train_runs SET chart_prepared_at = now() WHERE id = r.id;
-        RETURN QUERY
-        WITH cancelled AS (
-            UPDATE train_passengers p SET status = 'CAN', cancel_reason = 'chart',
-                                          refund_due = CASE WHEN p.held_until = 'infinity'
-                                                            THEN b.fare ELSE 0 END
-            FROM train_bookings b
-            WHERE p.run_id = r.id AND p.status = 'WL' AND p.held_until > now()
-              AND b.id = p.booking_id
-            RETURNING b.hold_id AS hold_id, p.held_until = 'infinity' AS paid
-        )
-        SELECT r.id, x.hold_id, count(*)::int FROM cancelled x WHERE x.paid GROUP BY x.hold_id
-        UNION ALL SELECT r.id, NULL::bigint, 0;
+        UPDATE train_passengers p SET status = 'CAN', cancel_reason = 'chart',
+                                      refund_due = CASE WHEN p.held_until = 'infinity'
+                                                        THEN b.fare ELSE 0 END
+        FROM train_bookings b
+        WHERE p.run_id = r.id AND p.status = 'WL' AND p.held_until > now()
+          AND b.id = p.booking_id;
+        FOR x IN SELECT b.id AS booking_id, b.hold_id AS hold, count(*)::int AS n,
+                        sum(p.refund_due)::bigint AS due
+                 FROM train_passengers p JOIN train_bookings b ON b.id = p.booking_id
+                 WHERE p.run_id = r.id AND p.cancel_reason = 'chart' AND p.refund_due > 0
+                 GROUP BY b.id, b.hold_id ORDER BY b.hold_id LOOP
+            v_order := order_of_hold(x.hold);  -- orders functions
+            IF v_order IS NULL THEN
+                v_outcome := 'no_order';
+            ELSIF NOT EXISTS (SELECT 1 FROM train_passengers p
+                              WHERE p.booking_id = x.booking_id AND p.status <> 'CAN') THEN
+                PERFORM * FROM order_cancel(NULL, v_order);
+                v_outcome := 'whole';
+            ELSE
+                v_outcome := order_refund_part(v_order, x.due,
+                                               'order-' || v_order || '-refund-chart');
+                IF v_outcome IN ('owed', 'existing') THEN
+                    v_outcome := 'partial';
+                END IF;
+            END IF;
+            RETURN QUERY SELECT r.id, x.hold, x.n, x.due, v_order, v_outcome;
+        END LOOP;
+        RETURN QUERY SELECT r.id, NULL::bigint, 0, 0::bigint, NULL::bigint, NULL::text;
         UPDATE holds h SET status = 'released'
         FROM train_bookings b
         WHERE b.run_id = r.id AND h.id = b.hold_id AND h.status = 'active'

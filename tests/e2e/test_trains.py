@@ -375,6 +375,102 @@ class Trains(unittest.TestCase):
         self.assertEqual(c.get("/api/orders/%d" % order).json["status"], "refunded")
         self.assertEqual([c.get("/api/pnr/%s" % b["pnr"]).json["passengers"] for b in cnf], before)
 
+    def test_chart_refunds_only_the_waitlisted_part_of_a_mixed_pnr(self):
+        number = "8%s5" % TAG
+        r = self.admin.post("/api/admin/trains/import",
+                            network(number, ["A", "B", "C"], name="MIXED RAJDHANI"))
+        self.assertEqual(r.status, 200, r)
+        date = ist_today() + datetime.timedelta(days=21)
+        c, _ = signup("mixedbuyer")
+        # 1A has 24 berths and no RAC: 22 taken, then 4 passengers get two
+        # berths and two waitlist numbers.
+        full = [self.book(client=c, number=number, date=date, cls="1A", people=passengers(n)).json
+                for n in (6, 6, 6, 4)]
+        mixed = self.book(client=c, number=number, date=date, cls="1A", people=passengers(4)).json
+        self.assertEqual([p["status"] for p in mixed["passengers"]], ["CNF", "CNF", "WL", "WL"])
+        wl = self.book(client=c, number=number, date=date, cls="1A", people=passengers(1)).json
+        self.assertEqual(wl["passengers"][0]["status"], "WL")
+        paid = self.pay(c, full[0]["hold_id"])
+        order = self.pay(c, mixed["hold_id"])
+        whole = self.pay(c, wl["hold_id"])
+        fare = mixed["fare"]
+        shown = c.get("/api/orders/%d" % order).json
+        self.assertEqual((shown["amount"], shown["amount_refunded"]), (4 * fare, 0))
+        before = {b["pnr"]: c.get("/api/pnr/%s" % b["pnr"]).json["passengers"] for b in full}
+        mixed_before = c.get("/api/pnr/%s" % mixed["pnr"]).json["passengers"]
+        paid_before = c.get("/api/orders/%d" % paid).json
+
+        sql("UPDATE train_runs SET chart_at = now() WHERE train_number = :'v1' AND run_date = :'v2'",
+            number, date)
+
+        def settled():
+            o = c.get("/api/orders/%d" % order).json
+            w = c.get("/api/orders/%d" % whole).json
+            return (o["refund"] or {}).get("status") == "done" and \
+                (w["refund"] or {}).get("status") == "done"
+        self.assertTrue(wait_for(settled, 40), (c.get("/api/orders/%d" % order).json,
+                                                server_errors()))
+        o = c.get("/api/orders/%d" % order).json
+        self.assertEqual(o["status"], "paid")
+        self.assertEqual((o["amount"], o["amount_refunded"], o["refund"]["amount"]),
+                         (4 * fare, 2 * fare, 2 * fare))
+        self.assertEqual(o["pnr"], mixed["pnr"])
+        after = o["booking"]["passengers"]
+        self.assertTrue(o["booking"]["chart_prepared"])
+        for p, was in zip(after[:2], mixed_before[:2]):
+            self.assertEqual((p["status"], p["coach"], p["berth"], p["refund_due"]),
+                             ("CNF", was["coach"], was["berth"], 0))
+        for p in after[2:]:
+            self.assertEqual((p["status"], p["cancel_reason"], p["refund_due"]),
+                             ("CAN", "chart", fare))
+        # The booking with nobody left travelling is refunded whole.
+        w = c.get("/api/orders/%d" % whole).json
+        self.assertEqual((w["status"], w["amount_refunded"]), ("refunded", fare))
+        # Nothing else changed.
+        self.assertEqual({b["pnr"]: c.get("/api/pnr/%s" % b["pnr"]).json["passengers"]
+                          for b in full}, before)
+        paid_after = c.get("/api/orders/%d" % paid).json
+        self.assertEqual(paid_after["booking"]["passengers"], paid_before["booking"]["passengers"])
+        self.assertEqual(paid_after["booking"]["chart_prepared"], True)
+        for key in ("booking", "refund"):
+            paid_after.pop(key)
+            paid_before.pop(key)
+        self.assertEqual(paid_after, paid_before)
+        # The provider refunded exactly the waitlisted fares, once.
+        intent = sql_value("SELECT intent_id FROM orders WHERE id = :'v1'", order)
+        self.assertEqual(provider_intent(intent), (4 * fare, 2 * fare))
+        self.assertEqual(ledger_mismatches(), [])
+
+        # A refund retried after a lost answer (the reconciler sends the
+        # part again with its key) never refunds twice.
+        sql("UPDATE payments SET state = 'unknown', retry_at = NULL WHERE order_id = :'v1' "
+            "AND kind = 'refund'; UPDATE orders SET refund_state = 'pending' WHERE id = :'v1'",
+            order)
+        self.assertEqual(sql_value("SELECT order_refund_part(:'v1', :'v2', 'order-' || :'v1' "
+                                   "|| '-refund-chart')", order, 2 * fare), "existing")
+        self.assertTrue(wait_for(settled, 40), server_errors())
+        self.assertEqual(provider_intent(intent), (4 * fare, 2 * fare))
+        self.assertEqual(sql_value("SELECT count(*) FROM payments WHERE order_id = :'v1' "
+                                   "AND kind = 'refund'", order), "1")
+        self.assertEqual(ledger_mismatches(), [])
+
+        # More than is left is refused by our function, by the schema, and
+        # by the provider, and changes nothing.
+        self.assertEqual(sql_value("SELECT order_refund_part(:'v1', :'v2', 'too-much')",
+                                   order, 2 * fare + 1), "too_large")
+        with self.assertRaises(subprocess.CalledProcessError) as e:
+            sql("\\set VERBOSITY verbose\n"
+                "INSERT INTO payments (order_id, kind, idempotency_key, amount) "
+                "VALUES (:'v1', 'refund', 'too-much', :'v2')", order, 2 * fare + 1)
+        self.assertIn("refunds_within_paid_amount", e.exception.stderr)
+        status, body = provider("POST", "/v1/refunds",
+                                {"payment_intent": intent, "amount": str(2 * fare + 1)})
+        self.assertEqual((status, body["error"]["type"], body["error"]["code"]),
+                         (400, "invalid_request_error", "amount_too_large"))
+        self.assertEqual(provider_intent(intent), (4 * fare, 2 * fare))
+        self.assertEqual(c.get("/api/orders/%d" % order).json["amount_refunded"], 2 * fare)
+        self.assertEqual(ledger_mismatches(), [])
+
     def test_train_order_shows_its_pnr(self):
         c, _ = signup("pnrorder")
         b = self.book(client=c, frm="A", to="D", cls="2A", people=passengers(2)).json
