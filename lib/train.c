@@ -30,6 +30,8 @@ static const struct db_statement train_sweep_stmt = {"train_sweep", "SELECT trai
 static const struct db_statement train_charts_stmt = {
     "train_charts", "SELECT run_id, hold_id, refunded, amount, order_id, outcome "
                     "FROM train_prepare_charts($1)"};
+static const struct db_statement train_set_coaches_stmt = {
+    "train_set_coaches", "SELECT outcome, run FROM train_set_run_coaches($1, $2::date, $3, $4)"};
 static const struct db_statement train_extend_stmt = {"train_extend", "SELECT train_extend_runs()"};
 
 static const char *const train_classes[] = {"1A", "2A", "3A", "SL", "CC", "2S"};
@@ -286,6 +288,55 @@ enum db_status train_search(struct db *db, const char *from, const char *to, con
     return outcome_json_query(db, &train_search_stmt, 3, params, json);
 }
 
+bool train_class_valid(const char *text)
+{
+    return text != NULL &&
+           train_in(text, train_classes, sizeof(train_classes) / sizeof(*train_classes));
+}
+
+enum db_status train_set_run_coaches(struct db *db, const char *number, const char *date,
+                                     const char *class_code, int coaches,
+                                     enum train_coaches_outcome *outcome, char **json)
+{
+    static const struct {
+        const char *name;
+        enum train_coaches_outcome outcome;
+    } outcomes[] = {
+        {"changed", TRAIN_COACHES_CHANGED},
+        {"invalid_coaches", TRAIN_COACHES_INVALID},
+        {"train_not_found", TRAIN_COACHES_NOT_FOUND},
+        {"run_not_found", TRAIN_COACHES_NOT_FOUND},
+        {"unknown_class", TRAIN_COACHES_UNKNOWN_CLASS},
+        {"chart_prepared", TRAIN_COACHES_CHART_PREPARED},
+        {"in_use", TRAIN_COACHES_IN_USE},
+    };
+    char text[16];
+    struct db_result *r = NULL;
+    *json = NULL;
+    *outcome = TRAIN_COACHES_NOT_FOUND;
+    snprintf(text, sizeof(text), "%d", coaches);
+    const char *params[] = {number, date, class_code, text};
+    enum db_status st = db_run(db, &train_set_coaches_stmt, 4, params, &r);
+    if (st != DB_OK)
+        return st;
+    if (db_rows(r) != 1) {
+        st = DB_ERROR;
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+        if (strcmp(db_text(r, 0, 0), outcomes[i].name) == 0)
+            *outcome = outcomes[i].outcome;
+    }
+    if (*outcome == TRAIN_COACHES_CHANGED) {
+        *json = db_is_null(r, 0, 1) ? NULL : strdup(db_text(r, 0, 1));
+        if (*json == NULL)
+            st = DB_ERROR;
+    }
+done:
+    db_result_free(r);
+    return st;
+}
+
 enum db_status train_run_show(struct db *db, const char *number, const char *date, char **json)
 {
     const char *params[] = {number, date};
@@ -346,8 +397,9 @@ enum db_status train_prepare_charts(struct db *db, int limit, int *charted, int 
         const char *outcome = db_text(r, i, 5);
         if (strcmp(outcome, "partial") == 0 || strcmp(outcome, "whole") == 0) {
             (*refunds)++;
-            log_info(NULL, "chart of run %s: %s waitlisted passengers of hold %s cancelled, "
-                           "%s refund of %s owed on order %s",
+            log_info(NULL,
+                     "chart of run %s: %s waitlisted passengers of hold %s cancelled, "
+                     "%s refund of %s owed on order %s",
                      db_text(r, i, 0), db_text(r, i, 2), db_text(r, i, 1), outcome,
                      db_text(r, i, 3), db_text(r, i, 4));
         } else {

@@ -48,6 +48,31 @@ bool train_station_valid(const char *text);
 /* True for a PNR: exactly 10 digits. */
 bool train_pnr_valid(const char *text);
 
+/* True for a class code: 1A 2A 3A SL CC 2S. */
+bool train_class_valid(const char *text);
+
+#define TRAIN_RUN_COACHES_MAX 24
+
+enum train_coaches_outcome {
+    TRAIN_COACHES_CHANGED,        /* *json the run */
+    TRAIN_COACHES_NOT_FOUND,      /* no such train or run */
+    TRAIN_COACHES_UNKNOWN_CLASS,  /* the train has no such class */
+    TRAIN_COACHES_CHART_PREPARED, /* too late */
+    TRAIN_COACHES_IN_USE,         /* passengers of that run and class hold places */
+    TRAIN_COACHES_INVALID         /* coaches not 1..TRAIN_RUN_COACHES_MAX */
+};
+
+/* Gives one run (number, date) of a train `coaches` coaches of class
+ * class_code, in one transaction: the run's own composition, with berth
+ * counts per quota by the train's rule (the train's count makes it the
+ * train's composition again). On DB_OK read *outcome; with
+ * TRAIN_COACHES_CHANGED *json is the run (malloc'd, caller frees),
+ * otherwise NULL and nothing changed. */
+enum db_status train_set_run_coaches(struct db *db, const char *number, const char *date,
+                                     const char *class_code, int coaches,
+                                     enum train_coaches_outcome *outcome, char **json)
+    __attribute__((warn_unused_result));
+
 /* Reads the body {"from","to","class","quota"?,"passengers":[{"name",
  * "age","gender","berth_preference"?}]} into out (whose number and date the
  * caller fills). Pure: no I/O. On failure err has the code

@@ -320,6 +320,58 @@ class Trains(unittest.TestCase):
             self.assertEqual(p["coach"], "S1")
             self.assertLessEqual(p["berth"], 6)
 
+    def test_admin_sets_the_composition_of_one_run(self):
+        number = "8%s6" % TAG
+        r = self.admin.post("/api/admin/trains/import",
+                            network(number, ["A", "B", "C"], name="RUSH RAJDHANI"))
+        self.assertEqual(r.status, 200, r)
+        date = ist_today() + datetime.timedelta(days=12)
+        other = date + datetime.timedelta(days=1)
+        path = "/api/admin/trains/%s/runs/%s/classes/%%s" % (number, date)
+
+        def first(d):
+            run = Client().get("/api/trains/%s/runs/%s" % (number, d)).json
+            return [c for c in run["classes"] if c["class"] == "1A"][0]
+        before = Client().get("/api/trains/%s/runs/%s" % (number, date)).json
+        # Bad input and refusals change nothing.
+        for who, p, body, status, code_ in (
+                (self.buyer, path % "1A", {"coaches": 2}, 403, None),
+                (Client(), path % "1A", {"coaches": 2}, 401, None),
+                (self.admin, path % "1A", {"coaches": 0}, 400, "invalid_coaches"),
+                (self.admin, path % "1A", {"coaches": 25}, 400, "invalid_coaches"),
+                (self.admin, path % "1A", {"coaches": "2"}, 400, "invalid_coaches"),
+                (self.admin, path % "1A", {}, 400, "invalid_coaches"),
+                (self.admin, path % "ZZ", {"coaches": 2}, 400, "invalid_class"),
+                (self.admin, path % "SL", {"coaches": 2}, 404, "unknown_class"),
+                (self.admin, "/api/admin/trains/%s/runs/2099-01-01/classes/1A" % number,
+                 {"coaches": 2}, 404, "run_not_found"),
+                (self.admin, "/api/admin/trains/%s/runs/2026-13-01/classes/1A" % number,
+                 {"coaches": 2}, 400, "invalid_date")):
+            r = who.request("PUT", p, body)
+            self.assertEqual(r.status, status, (p, body, r))
+            if code_:
+                self.assertEqual(r.error_code, code_, (p, body, r))
+        r = self.admin.request("PUT", path % "1A", raw=b"{not json",
+                               headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(Client().get("/api/trains/%s/runs/%s" % (number, date)).json, before)
+        # Two coaches on this run only.
+        r = self.admin.request("PUT", path % "1A", {"coaches": 2})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(first(date)["coaches"], ["H1", "H2"])
+        self.assertEqual(first(date)["quotas"][0]["available"], 48)
+        self.assertEqual(first(other)["coaches"], ["H1"])
+        r = Client().get("/api/trains/search?from=%s&to=%s&date=%s" % (code("A"), code("C"), date))
+        gn = [c for t in r.json["trains"] if t["number"] == number
+              for c in t["classes"] if c["class"] == "1A" and c["quota"] == "GN"]
+        self.assertEqual([c["available"] for c in gn], [48])
+        people = [self.book(number=number, date=date, cls="1A", people=passengers(6)).json
+                  for _ in range(5)]
+        self.assertEqual([p["status"] for b in people for p in b["passengers"]], ["CNF"] * 30)
+        r = self.admin.request("PUT", path % "1A", {"coaches": 1})
+        self.assertEqual((r.status, r.error_code), (409, "in_use"), r)
+        self.assertEqual(first(date)["coaches"], ["H1", "H2"])
+
     # --- payment, cancellation, charts -----------------------------------------
 
     def pay(self, client, hold_id):

@@ -372,6 +372,72 @@ class ChartRefunds(TrainDb):
             return "refused"
 
 
+class RunComposition(TrainDb):
+    """One run's composition differing from its train's."""
+
+    def set_coaches(self, number, date, cls, n):
+        return self.q("SELECT outcome, run FROM train_set_run_coaches(%s, %s, %s, %s)",
+                      number, date, cls, n)[0]
+
+    def first_class(self, number, date):
+        run = self.q1("SELECT train_run_json(%s, %s)", number, date)
+        return [c for c in run["classes"] if c["class"] == "1A"][0]
+
+    def test_a_run_with_an_extra_coach_sells_its_berths_and_only_that_run(self):
+        number = "7%s8" % TAG
+        self.import_train(number, ["A", "B", "C"], name="AUGMENTED RAJDHANI")
+        d1 = datetime.date.today() + datetime.timedelta(days=16)
+        d2 = d1 + datetime.timedelta(days=1)
+        outcome, run = self.set_coaches(number, d1, "1A", 2)
+        self.assertEqual(outcome, "changed")
+        one = [c for c in run["classes"] if c["class"] == "1A"][0]
+        self.assertEqual((one["coaches"], one["quotas"][0]["available"]), (["H1", "H2"], 48))
+        two = self.first_class(number, d2)
+        self.assertEqual((two["coaches"], two["quotas"][0]["available"]), (["H1"], 24))
+        for date, cnf in ((d1, 30), (d2, 24)):
+            statuses = [p["status"] for _ in range(5)
+                        for p in self.booked(number, date, "A", "C", cls="1A", n=6)["passengers"]]
+            self.assertEqual(statuses.count("CNF"), cnf, date)
+            self.assertEqual(statuses.count("WL"), 30 - cnf, date)
+        self.assertEqual(self.q1("SELECT count(DISTINCT a.coach) FROM train_allocations a "
+                                 "JOIN train_runs r ON r.id = a.run_id WHERE r.train_number = %s "
+                                 "AND r.run_date = %s", number, d1), 2)
+        self.assertEqual(self.no_overlap(number), 0)
+        search = self.q1("SELECT train_search_json(%s, %s, %s)", code("A"), code("C"), d1)
+        mine = [t for t in search["trains"] if t["number"] == number][0]
+        gn = [c for c in mine["classes"] if c["class"] == "1A" and c["quota"] == "GN"][0]
+        self.assertEqual(gn["available"], 18)
+        # Passengers hold places: the composition stays.
+        self.assertEqual(self.set_coaches(number, d1, "1A", 1), ("in_use", None))
+        self.assertEqual(self.set_coaches(number, d2, "1A", 3), ("in_use", None))
+        self.assertEqual(self.first_class(number, d1)["coaches"], ["H1", "H2"])
+
+    def test_back_to_the_train_composition_and_refusals(self):
+        number = "7%s9" % TAG
+        self.import_train(number, ["A", "B", "C"], name="RESIZED RAJDHANI")
+        date = datetime.date.today() + datetime.timedelta(days=17)
+        run = self.q1("SELECT id FROM train_runs WHERE train_number = %s AND run_date = %s",
+                      number, date)
+        self.assertEqual(self.set_coaches(number, date, "3A", 6)[0], "changed")
+        self.assertEqual(self.q("SELECT coaches, gn_berths + tq_berths + ld_berths "
+                                "FROM train_run_classes WHERE run_id = %s", run),
+                         [(6, 6 * 64 - 8)])
+        self.assertEqual(self.set_coaches(number, date, "3A", 4)[0], "changed")
+        self.assertEqual(self.q1("SELECT count(*) FROM train_run_classes WHERE run_id = %s", run),
+                         0)
+        for args, outcome in (((number, date, "3A", 0), "invalid_coaches"),
+                              ((number, date, "3A", 25), "invalid_coaches"),
+                              ((number, date, "SL", 2), "unknown_class"),
+                              ((number, date + datetime.timedelta(days=300), "3A", 2),
+                               "run_not_found"),
+                              (("0000000", date, "3A", 2), "train_not_found")):
+            self.assertEqual(self.set_coaches(*args), (outcome, None), args)
+        self.cur.execute("UPDATE train_runs SET chart_prepared_at = now() WHERE id = %s", (run,))
+        self.assertEqual(self.set_coaches(number, date, "3A", 5), ("chart_prepared", None))
+        self.assertEqual(self.q1("SELECT count(*) FROM train_run_classes WHERE run_id = %s", run),
+                         0)
+
+
 class BadInput(TrainDb):
     def test_refusals(self):
         number = "7%s5" % TAG
