@@ -40,10 +40,10 @@ static const struct db_statement order_unknown_stmt = {"order_payment_unknown",
 static const struct db_statement order_refund_attempt_stmt = {
     "order_refund_attempt",
     "SELECT payment_id, intent_id, refund_key, amount FROM order_refund_attempt($1)"};
-static const struct db_statement order_refund_done_stmt = {"order_refund_done",
-                                                           "SELECT order_refund_done($1, $2)"};
-static const struct db_statement order_refund_unknown_stmt = {
-    "order_refund_unknown", "SELECT order_refund_unknown($1, $2, $3)"};
+static const struct db_statement order_refund_part_done_stmt = {
+    "order_refund_part_done", "SELECT order_refund_part_done($1, $2)"};
+static const struct db_statement order_refund_part_unknown_stmt = {
+    "order_refund_part_unknown", "SELECT order_refund_part_unknown($1, $2, $3)"};
 static const struct db_statement order_cancel_stmt = {
     "order_cancel", "SELECT outcome, intent_id FROM order_cancel($1, $2)"};
 static const struct db_statement order_of_hold_stmt = {"order_of_hold", "SELECT order_of_hold($1)"};
@@ -142,12 +142,12 @@ static enum db_status order_send_refund_part(struct db *db, struct payment_clien
                  strcmp(result.error_code, "charge_already_refunded") == 0);
     if (done) {
         const char *p[] = {payment_id, result.refund_id[0] != '\0' ? result.refund_id : NULL};
-        return db_run(db, &order_refund_done_stmt, 2, p, NULL);
+        return db_run(db, &order_refund_part_done_stmt, 2, p, NULL);
     }
     log_warn(NULL, "refund part %s of order %lld: %s %s", payment_id, (long long)order_id,
              payment_outcome_name(outcome), result.error_message);
     const char *p[] = {payment_id, payment_outcome_name(outcome), result.error_message};
-    return db_run(db, &order_refund_unknown_stmt, 3, p, NULL);
+    return db_run(db, &order_refund_part_unknown_stmt, 3, p, NULL);
 }
 
 /* Sends every refund part owed on an order and not yet confirmed (a whole

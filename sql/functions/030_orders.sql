@@ -401,8 +401,10 @@ $$;
 
 -- The provider confirmed refund part p_payment_id (or says the charge was
 -- already refunded); the order's refund is done when no part is left open.
+-- (order_refund_done took an order id: dropped, so that a caller left
+-- behind fails loudly instead of settling another payment.)
 DROP FUNCTION IF EXISTS order_refund_done(bigint, text);
-CREATE OR REPLACE FUNCTION order_refund_done(p_payment_id bigint, p_refund_id text)
+CREATE OR REPLACE FUNCTION order_refund_part_done(p_payment_id bigint, p_refund_id text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_order bigint;
@@ -429,8 +431,8 @@ END $$;
 -- No clear answer to refund part p_payment_id: the reconciler retries it
 -- later with the same key.
 DROP FUNCTION IF EXISTS order_refund_unknown(bigint, text, text);
-CREATE OR REPLACE FUNCTION order_refund_unknown(p_payment_id bigint, p_outcome text,
-                                                p_message text)
+CREATE OR REPLACE FUNCTION order_refund_part_unknown(p_payment_id bigint, p_outcome text,
+                                                     p_message text)
 RETURNS void LANGUAGE sql AS $$
     UPDATE payments SET state = 'unknown', outcome = p_outcome, error_message = p_message
     WHERE id = p_payment_id AND kind = 'refund' AND state IN ('started', 'unknown');

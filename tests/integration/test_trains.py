@@ -319,7 +319,7 @@ class ChartRefunds(TrainDb):
                                  "order-%d-refund-chart" % order), "existing")
         # The provider confirms; later cancelling refunds only what is left.
         payment = self.q1("SELECT id FROM payments WHERE order_id = %s AND kind = 'refund'", order)
-        self.q("SELECT order_refund_done(%s, 're_chart')", payment)
+        self.q("SELECT order_refund_part_done(%s, 're_chart')", payment)
         self.assertEqual(self.q1("SELECT refund_state FROM orders WHERE id = %s", order), "done")
         self.assertEqual(self.q1("SELECT outcome FROM order_cancel(NULL, %s)", order), "refund")
         self.assertEqual([r[:2] for r in self.refunds(order)],
