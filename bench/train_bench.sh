@@ -4,12 +4,16 @@
 # from an optimised build, imports the real network from
 # ../shared/data/railways (timing the import), then measures with ab:
 #   1. train search with availability at 32 concurrent clients for busy
-#      pairs of the real network (p50 / p99);
+#      pairs of the real network (p50 / p99), beside the /healthz ceiling,
+#      in ROUNDS rounds (default 2); with BASELINE=<git revision>, the
+#      search function of that revision is measured in the same run, its
+#      rounds alternating with the current one's; medians per pair;
 #   2. Tatkal bookings through the whole stack when a Tatkal window opens
 #      with 500 concurrent clients on one run and class (bookings/s), then
 #      checks the database: 0 overlapping allocations, every passenger
 #      CNF, RAC or WL exactly once.
-#   bench/train_bench.sh [BUILD_DIR]   (default: build-trains-bench)
+#   [BASELINE=rev] [ROUNDS=n] bench/train_bench.sh [BUILD_DIR]
+#   (default BUILD_DIR: build-trains-bench)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/common.sh"
@@ -71,26 +75,71 @@ echo "second (unchanged) import: $(echo "$end - $start" | bc) s"
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('report:', json.dumps({k: r[k] for k in ('stations','trains','stops_written','runs_created','totals')}), 'unknown codes:', r['unknown_station_codes']['count'], 'no-day trains:', r['trains_running_on_no_day']['count'])" "$WORK/import.json"
 
 DATE=$(psql_b -c "SELECT (now() AT TIME ZONE 'Asia/Kolkata')::date + 7")
-say "== search, 32 concurrent clients, $SEARCHES requests per pair, date $DATE"
-# The ceiling on this machine now: /healthz is one prepared SELECT 1.
-ab -q -k -c 32 -n "$SEARCHES" "$URL/healthz" >"$WORK/ab-healthz.txt" 2>&1
-echo "ceiling /healthz: $(awk '/Requests per second/ {print $4}' "$WORK/ab-healthz.txt") req/s," \
-    "p50 $(awk '$1 == "50%" {print $2}' "$WORK/ab-healthz.txt") ms," \
-    "p99 $(awk '$1 == "99%" {print $2}' "$WORK/ab-healthz.txt") ms; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Settle the statistics and the visibility map as the autovacuum would.
 psql_b -c "VACUUM ANALYZE train_stops, train_classes, train_runs, trains" >/dev/null
+
+# ab_line FILE: "req/s p50 p99 non-2xx" from an ab report.
+ab_line() {
+    echo "$(awk '/Requests per second/ {print $4}' "$1")" \
+        "$(awk '$1 == "50%" {print $2}' "$1")" "$(awk '$1 == "99%" {print $2}' "$1")" \
+        "$(awk '/Non-2xx responses/ {print $3}' "$1" | grep . || echo 0)"
+}
+# search_round LABEL: the ceiling, then every pair, 32 clients each.
+search_round() {
+    ab -q -k -c 32 -n "$SEARCHES" "$URL/healthz" >"$WORK/ab.txt" 2>&1
+    echo "$1 healthz $(ab_line "$WORK/ab.txt") $(cut -d' ' -f1 /proc/loadavg)" >>"$WORK/search.txt"
+    for pair in CSMT:PUNE NDLS:HWH NDLS:BCT MAS:SBC; do
+        from=${pair%:*}; to=${pair#*:}
+        ab -q -k -c 32 -n "$SEARCHES" "$URL/api/trains/search?from=$from&to=$to&date=$DATE" \
+            >"$WORK/ab.txt" 2>&1
+        echo "$1 $from-$to $(ab_line "$WORK/ab.txt") $(cut -d' ' -f1 /proc/loadavg)" \
+            >>"$WORK/search.txt"
+    done
+}
+# BASELINE=<git revision>: the search function of that revision is measured
+# in the same run, rounds alternating, so that the shared machine's load
+# falls on both alike.
+OLD_SEARCH=
+if [ -n "${BASELINE:-}" ]; then
+    OLD_SEARCH=$WORK/search-old.sql
+    git -C "$ROOT" show "$BASELINE:sql/functions/050_trains.sql" |
+        awk '/^DROP FUNCTION IF EXISTS train_search_json/ {f = 1} f {print} f && /^END \$\$;/ {exit}' \
+        >"$OLD_SEARCH"
+    grep -q train_search_json "$OLD_SEARCH" || die "no train_search_json at $BASELINE"
+    awk '/^DROP FUNCTION IF EXISTS train_search_json/ {f = 1} f {print} f && /^END \$\$;/ {exit}' \
+        "$ROOT/sql/functions/050_trains.sql" >"$WORK/search-new.sql"
+fi
+ROUNDS=${ROUNDS:-2}
 for pair in CSMT:PUNE NDLS:HWH NDLS:BCT MAS:SBC; do
     from=${pair%:*}; to=${pair#*:}
     n=$(curl -fsS "$URL/api/trains/search?from=$from&to=$to&date=$DATE" |
-        python3 -c "import json,sys; print(len(json.load(sys.stdin)['trains']))")
-    ab -q -k -c 32 -n "$SEARCHES" "$URL/api/trains/search?from=$from&to=$to&date=$DATE" \
-        >"$WORK/ab-$from-$to.txt" 2>&1
-    rps=$(awk '/Requests per second/ {print $4}' "$WORK/ab-$from-$to.txt")
-    p50=$(awk '$1 == "50%" {print $2}' "$WORK/ab-$from-$to.txt")
-    p99=$(awk '$1 == "99%" {print $2}' "$WORK/ab-$from-$to.txt")
-    bad=$(awk '/Non-2xx responses/ {print $3}' "$WORK/ab-$from-$to.txt")
-    echo "search $from->$to: $n trains, $rps req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx ${bad:-0}"
+        python3 -c "import json,sys; t=json.load(sys.stdin)['trains']; print(len(t), 'trains,', sum(len(x['classes']) for x in t), 'class/quota rows')")
+    echo "$from->$to: $n"
 done
+say "== search, 32 concurrent clients, $SEARCHES requests per pair, date $DATE, $ROUNDS rounds"
+: >"$WORK/search.txt"
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+    search_round now
+    if [ -n "$OLD_SEARCH" ]; then
+        psql_b -f "$OLD_SEARCH" >/dev/null
+        search_round "$BASELINE"
+        psql_b -f "$WORK/search-new.sql" >/dev/null
+    fi
+    round=$((round + 1))
+done
+echo "version what req/s p50_ms p99_ms non-2xx load1 (each round, in order)"
+cat "$WORK/search.txt"
+echo "medians over the rounds:"
+sort -k1,1 -k2,2 -s "$WORK/search.txt" | awk '
+    function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+        if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    function flush() { if (key != "") printf "%s req/s %.0f p50 %.0f p99 %.0f load %.1f\n", key,
+        med(r, n), med(p, n), med(q, n), med(l, n) }
+    { k = $1 " " $2; if (k != key) { flush(); key = k; n = 0 }
+      n++; r[n] = $3; p[n] = $4; q[n] = $5; l[n] = $7 }
+    END { flush() }'
 
 say "== Tatkal opening: $BOOKINGS bookings, 500 concurrent clients"
 # A busy long-distance train with 3A; its Tatkal window opens in 3 s.

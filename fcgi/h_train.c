@@ -86,6 +86,71 @@ static bool h_train_path(const struct request *req, struct response *res, char *
     return true;
 }
 
+/* PUT /api/admin/trains/{number}/runs/{date}/classes/{class} {"coaches": n}:
+ * 200 the run with its own composition of that class; 400 invalid_date,
+ * invalid_class, invalid_coaches (1..24), invalid_json; 404
+ * run_not_found (no such train or run), unknown_class (the train has no
+ * such class); 409 chart_prepared, in_use (passengers of that run and
+ * class hold places or waitlist numbers). Nothing changes on any error. */
+void h_train_run_class_set(struct request *req, struct response *res)
+{
+    char number[TRAIN_NUMBER_MAX + 1], date[11];
+    json_object *body = NULL;
+    struct v_error err;
+    int64_t coaches = 0;
+    char *json = NULL;
+    enum train_coaches_outcome outcome;
+    if (!train_number_valid(req->args[0])) {
+        http_error(res, 404, "run_not_found", "There is no such train.");
+        return;
+    }
+    if (!v_is_date(req->args[1])) {
+        http_error(res, 400, "invalid_date", "The date is YYYY-MM-DD.");
+        return;
+    }
+    if (!train_class_valid(req->args[2])) {
+        http_error(res, 400, "invalid_class", "The class is one of 1A 2A 3A SL CC 2S.");
+        return;
+    }
+    snprintf(number, sizeof(number), "%.8s", req->args[0]);
+    snprintf(date, sizeof(date), "%.10s", req->args[1]);
+    if (!http_body_json(req, res, &body))
+        return;
+    bool ok = v_int(body, "coaches", V_REQUIRED, 1, TRAIN_RUN_COACHES_MAX, &coaches, &err);
+    json_object_put(body);
+    if (!ok) {
+        http_invalid(res, &err);
+        return;
+    }
+    enum db_status st =
+        train_set_run_coaches(req->db, number, date, req->args[2], (int)coaches, &outcome, &json);
+    if (st != DB_OK) {
+        http_db_failure(req, res, st);
+        return;
+    }
+    switch (outcome) {
+    case TRAIN_COACHES_CHANGED:
+        http_json_text(res, 200, json);
+        return;
+    case TRAIN_COACHES_NOT_FOUND:
+        http_error(res, 404, "run_not_found", "This train does not run on that date.");
+        return;
+    case TRAIN_COACHES_UNKNOWN_CLASS:
+        http_error(res, 404, "unknown_class", "This train has no such class.");
+        return;
+    case TRAIN_COACHES_CHART_PREPARED:
+        http_error(res, 409, "chart_prepared", "The chart of this run is prepared.");
+        return;
+    case TRAIN_COACHES_IN_USE:
+        http_error(res, 409, "in_use",
+                   "Passengers of this run hold places in this class: its composition stays.");
+        return;
+    case TRAIN_COACHES_INVALID:
+        http_error(res, 400, "invalid_coaches", "coaches is 1 to 24.");
+        return;
+    }
+}
+
 /* GET /api/trains/{number}/runs/{date}: 200 run with stops and classes;
  * 404 run_not_found (no such train, or it does not run that day); 400
  * invalid_date. */

@@ -55,6 +55,7 @@ void h_train_book(struct request *req, struct response *res);
 void h_train_pnr_show(struct request *req, struct response *res);
 void h_train_pnr_cancel(struct request *req, struct response *res);
 void h_train_import(struct request *req, struct response *res);
+void h_train_run_class_set(struct request *req, struct response *res);
 
 /* h_admin.c */
 void h_admin_venue_create(struct request *req, struct response *res);

@@ -48,6 +48,7 @@ const struct route route_table[] = {
     {HTTP_POST,   "/api/pnr/:s/cancel",                  h_train_pnr_cancel,      ROUTE_USER,            "pnr_cancel"},
     /* administration */
     {HTTP_POST,   "/api/admin/trains/import",            h_train_import,          ROUTE_ADMIN | ROUTE_LARGE_BODY, "admin_trains_import"},
+    {HTTP_PUT,    "/api/admin/trains/:s/runs/:s/classes/:s", h_train_run_class_set, ROUTE_ADMIN,         "admin_trains_run_class"},
     {HTTP_POST,   "/api/admin/venues",                   h_admin_venue_create,    ROUTE_ADMIN | ROUTE_LARGE_BODY, "admin_venues_create"},
     {HTTP_POST,   "/api/admin/events",                   h_admin_event_create,    ROUTE_ADMIN,           "admin_events_create"},
     {HTTP_PATCH,  "/api/admin/events/:id",               h_admin_event_update,    ROUTE_ADMIN,           "admin_events_update"},

@@ -40,10 +40,10 @@ static const struct db_statement order_unknown_stmt = {"order_payment_unknown",
 static const struct db_statement order_refund_attempt_stmt = {
     "order_refund_attempt",
     "SELECT payment_id, intent_id, refund_key, amount FROM order_refund_attempt($1)"};
-static const struct db_statement order_refund_done_stmt = {"order_refund_done",
-                                                           "SELECT order_refund_done($1, $2)"};
-static const struct db_statement order_refund_unknown_stmt = {
-    "order_refund_unknown", "SELECT order_refund_unknown($1, $2, $3)"};
+static const struct db_statement order_refund_part_done_stmt = {
+    "order_refund_part_done", "SELECT order_refund_part_done($1, $2)"};
+static const struct db_statement order_refund_part_unknown_stmt = {
+    "order_refund_part_unknown", "SELECT order_refund_part_unknown($1, $2, $3)"};
 static const struct db_statement order_cancel_stmt = {
     "order_cancel", "SELECT outcome, intent_id FROM order_cancel($1, $2)"};
 static const struct db_statement order_of_hold_stmt = {"order_of_hold", "SELECT order_of_hold($1)"};
@@ -127,35 +127,43 @@ static void order_answer_json(struct db *db, const struct db_statement *stmt, in
 
 /* --- refunds ------------------------------------------------------------ */
 
-/* Sends the refund owed on an order, if any, and records the answer. An
- * unclear answer is left for the reconciler (same idempotency key). */
+/* Sends one refund part (row i of an order_refund_attempt answer) and
+ * records the answer. An unclear answer is left for the reconciler, which
+ * sends it again with the same idempotency key: refunded at most once. */
+static enum db_status order_send_refund_part(struct db *db, struct payment_client *pay,
+                                             int64_t order_id, struct db_result *r, int i)
+{
+    struct payment_result result;
+    const char *payment_id = db_text(r, i, 0);
+    enum payment_outcome outcome =
+        payment_refund(pay, db_text(r, i, 1), db_int64(r, i, 3), db_text(r, i, 2), &result);
+    bool done = outcome == PAYMENT_SUCCEEDED || outcome == PAYMENT_PROCESSING ||
+                (outcome == PAYMENT_INVALID_REQUEST &&
+                 strcmp(result.error_code, "charge_already_refunded") == 0);
+    if (done) {
+        const char *p[] = {payment_id, result.refund_id[0] != '\0' ? result.refund_id : NULL};
+        return db_run(db, &order_refund_part_done_stmt, 2, p, NULL);
+    }
+    log_warn(NULL, "refund part %s of order %lld: %s %s", payment_id, (long long)order_id,
+             payment_outcome_name(outcome), result.error_message);
+    const char *p[] = {payment_id, payment_outcome_name(outcome), result.error_message};
+    return db_run(db, &order_refund_part_unknown_stmt, 3, p, NULL);
+}
+
+/* Sends every refund part owed on an order and not yet confirmed (a whole
+ * refund is one part; chart preparation owes parts). */
 static enum db_status order_run_refund(struct db *db, struct payment_client *pay, int64_t order_id)
 {
     char id[24];
     struct db_result *r = NULL;
-    struct payment_result result;
     order_int_text(order_id, id, sizeof(id));
     const char *params[] = {id};
     enum db_status st = db_run(db, &order_refund_attempt_stmt, 1, params, &r);
     if (st != DB_OK)
         return st;
-    if (db_rows(r) != 1 || pay == NULL)
-        goto done; /* nothing owed, or no client: the reconciler sends it */
-    enum payment_outcome outcome =
-        payment_refund(pay, db_text(r, 0, 1), db_int64(r, 0, 3), db_text(r, 0, 2), &result);
-    bool done = outcome == PAYMENT_SUCCEEDED || outcome == PAYMENT_PROCESSING ||
-                (outcome == PAYMENT_INVALID_REQUEST &&
-                 strcmp(result.error_code, "charge_already_refunded") == 0);
-    if (done) {
-        const char *p[] = {id, result.refund_id[0] != '\0' ? result.refund_id : NULL};
-        st = db_run(db, &order_refund_done_stmt, 2, p, NULL);
-    } else {
-        log_warn(NULL, "refund of order %s: %s %s", id, payment_outcome_name(outcome),
-                 result.error_message);
-        const char *p[] = {id, payment_outcome_name(outcome), result.error_message};
-        st = db_run(db, &order_refund_unknown_stmt, 3, p, NULL);
-    }
-done:
+    /* No client: the reconciler sends them. */
+    for (int i = 0; pay != NULL && i < db_rows(r) && st == DB_OK; i++)
+        st = order_send_refund_part(db, pay, order_id, r, i);
     db_result_free(r);
     return st;
 }

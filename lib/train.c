@@ -28,11 +28,10 @@ static const struct db_statement train_import_body_stmt = {
                          "FROM (SELECT $1::jsonb AS b) x"};
 static const struct db_statement train_sweep_stmt = {"train_sweep", "SELECT train_sweep($1)"};
 static const struct db_statement train_charts_stmt = {
-    "train_charts", "SELECT hold_id, refunded FROM train_prepare_charts($1)"};
-static const struct db_statement train_all_cancelled_stmt = {
-    "train_all_cancelled",
-    "SELECT NOT EXISTS (SELECT 1 FROM train_passengers p JOIN train_bookings b "
-    "ON b.id = p.booking_id WHERE b.hold_id = $1 AND p.status <> 'CAN')"};
+    "train_charts", "SELECT run_id, hold_id, refunded, amount, order_id, outcome "
+                    "FROM train_prepare_charts($1)"};
+static const struct db_statement train_set_coaches_stmt = {
+    "train_set_coaches", "SELECT outcome, run FROM train_set_run_coaches($1, $2::date, $3, $4)"};
 static const struct db_statement train_extend_stmt = {"train_extend", "SELECT train_extend_runs()"};
 
 static const char *const train_classes[] = {"1A", "2A", "3A", "SL", "CC", "2S"};
@@ -289,6 +288,55 @@ enum db_status train_search(struct db *db, const char *from, const char *to, con
     return outcome_json_query(db, &train_search_stmt, 3, params, json);
 }
 
+bool train_class_valid(const char *text)
+{
+    return text != NULL &&
+           train_in(text, train_classes, sizeof(train_classes) / sizeof(*train_classes));
+}
+
+enum db_status train_set_run_coaches(struct db *db, const char *number, const char *date,
+                                     const char *class_code, int coaches,
+                                     enum train_coaches_outcome *outcome, char **json)
+{
+    static const struct {
+        const char *name;
+        enum train_coaches_outcome outcome;
+    } outcomes[] = {
+        {"changed", TRAIN_COACHES_CHANGED},
+        {"invalid_coaches", TRAIN_COACHES_INVALID},
+        {"train_not_found", TRAIN_COACHES_NOT_FOUND},
+        {"run_not_found", TRAIN_COACHES_NOT_FOUND},
+        {"unknown_class", TRAIN_COACHES_UNKNOWN_CLASS},
+        {"chart_prepared", TRAIN_COACHES_CHART_PREPARED},
+        {"in_use", TRAIN_COACHES_IN_USE},
+    };
+    char text[16];
+    struct db_result *r = NULL;
+    *json = NULL;
+    *outcome = TRAIN_COACHES_NOT_FOUND;
+    snprintf(text, sizeof(text), "%d", coaches);
+    const char *params[] = {number, date, class_code, text};
+    enum db_status st = db_run(db, &train_set_coaches_stmt, 4, params, &r);
+    if (st != DB_OK)
+        return st;
+    if (db_rows(r) != 1) {
+        st = DB_ERROR;
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+        if (strcmp(db_text(r, 0, 0), outcomes[i].name) == 0)
+            *outcome = outcomes[i].outcome;
+    }
+    if (*outcome == TRAIN_COACHES_CHANGED) {
+        *json = db_is_null(r, 0, 1) ? NULL : strdup(db_text(r, 0, 1));
+        if (*json == NULL)
+            st = DB_ERROR;
+    }
+done:
+    db_result_free(r);
+    return st;
+}
+
 enum db_status train_run_show(struct db *db, const char *number, const char *date, char **json)
 {
     const char *params[] = {number, date};
@@ -330,44 +378,35 @@ enum db_status train_sweep(struct db *db, int limit, int *expired)
     return st;
 }
 
-enum db_status train_prepare_charts(struct db *db, int limit, struct train_chart_refund *refunds,
-                                    size_t cap, size_t *count, bool *charted)
+enum db_status train_prepare_charts(struct db *db, int limit, int *charted, int *refunds)
 {
     char text[16];
     struct db_result *r = NULL;
     snprintf(text, sizeof(text), "%d", limit);
     const char *params[] = {text};
-    *count = 0;
-    *charted = false;
+    *charted = 0;
+    *refunds = 0;
     enum db_status st = db_run(db, &train_charts_stmt, 1, params, &r);
     if (st != DB_OK)
         return st;
-    *charted = db_rows(r) > 0;
     for (int i = 0; i < db_rows(r); i++) {
-        if (db_is_null(r, i, 0))
-            continue;
-        if (*count == cap) {
-            log_warn(NULL, "chart: refund of hold %s not returned (cap)", db_text(r, i, 0));
+        if (db_is_null(r, i, 1)) {
+            (*charted)++;
             continue;
         }
-        refunds[*count].hold_id = db_int64(r, i, 0);
-        refunds[*count].passengers = (int)db_int64(r, i, 1);
-        (*count)++;
+        const char *outcome = db_text(r, i, 5);
+        if (strcmp(outcome, "partial") == 0 || strcmp(outcome, "whole") == 0) {
+            (*refunds)++;
+            log_info(NULL,
+                     "chart of run %s: %s waitlisted passengers of hold %s cancelled, "
+                     "%s refund of %s owed on order %s",
+                     db_text(r, i, 0), db_text(r, i, 2), db_text(r, i, 1), outcome,
+                     db_text(r, i, 3), db_text(r, i, 4));
+        } else {
+            log_warn(NULL, "chart of run %s: hold %s owed %s but its order says %s",
+                     db_text(r, i, 0), db_text(r, i, 1), db_text(r, i, 3), outcome);
+        }
     }
-    db_result_free(r);
-    return st;
-}
-
-enum db_status train_hold_all_cancelled(struct db *db, int64_t hold_id, bool *all)
-{
-    char text[24];
-    struct db_result *r = NULL;
-    snprintf(text, sizeof(text), "%lld", (long long)hold_id);
-    const char *params[] = {text};
-    *all = false;
-    enum db_status st = db_run(db, &train_all_cancelled_stmt, 1, params, &r);
-    if (st == DB_OK && db_rows(r) == 1)
-        *all = db_bool(r, 0, 0);
     db_result_free(r);
     return st;
 }

@@ -48,6 +48,31 @@ bool train_station_valid(const char *text);
 /* True for a PNR: exactly 10 digits. */
 bool train_pnr_valid(const char *text);
 
+/* True for a class code: 1A 2A 3A SL CC 2S. */
+bool train_class_valid(const char *text);
+
+#define TRAIN_RUN_COACHES_MAX 24
+
+enum train_coaches_outcome {
+    TRAIN_COACHES_CHANGED,        /* *json the run */
+    TRAIN_COACHES_NOT_FOUND,      /* no such train or run */
+    TRAIN_COACHES_UNKNOWN_CLASS,  /* the train has no such class */
+    TRAIN_COACHES_CHART_PREPARED, /* too late */
+    TRAIN_COACHES_IN_USE,         /* passengers of that run and class hold places */
+    TRAIN_COACHES_INVALID         /* coaches not 1..TRAIN_RUN_COACHES_MAX */
+};
+
+/* Gives one run (number, date) of a train `coaches` coaches of class
+ * class_code, in one transaction: the run's own composition, with berth
+ * counts per quota by the train's rule (the train's count makes it the
+ * train's composition again). On DB_OK read *outcome; with
+ * TRAIN_COACHES_CHANGED *json is the run (malloc'd, caller frees),
+ * otherwise NULL and nothing changed. */
+enum db_status train_set_run_coaches(struct db *db, const char *number, const char *date,
+                                     const char *class_code, int coaches,
+                                     enum train_coaches_outcome *outcome, char **json)
+    __attribute__((warn_unused_result));
+
 /* Reads the body {"from","to","class","quota"?,"passengers":[{"name",
  * "age","gender","berth_preference"?}]} into out (whose number and date the
  * caller fills). Pure: no I/O. On failure err has the code
@@ -129,23 +154,14 @@ enum db_status train_import_body(struct db *db, const char *body, char **json)
 enum db_status train_sweep(struct db *db, int limit, int *expired)
     __attribute__((warn_unused_result));
 
-/* A paid booking owed a refund by chart preparation. */
-struct train_chart_refund {
-    int64_t hold_id;
-    int passengers;
-};
-
 /* boxoffice-worker: prepares the charts of up to limit runs whose time has
- * come (waitlisted passengers cancelled). Fills up to cap refunds owed on
- * paid bookings; *count says how many, *charted whether any run was
- * charted. Refunds beyond cap are logged, not returned: keep limit small. */
-enum db_status train_prepare_charts(struct db *db, int limit, struct train_chart_refund *refunds,
-                                    size_t cap, size_t *count, bool *charted)
-    __attribute__((warn_unused_result));
-
-/* True when every passenger of the booking of hold_id is cancelled (the
- * whole order may be refunded). */
-enum db_status train_hold_all_cancelled(struct db *db, int64_t hold_id, bool *all)
+ * come, in one transaction: waitlisted passengers cancelled, and
+ * their fares owed back on paid bookings (a partial refund of the order,
+ * or the whole order cancelled and refunded when nobody is left
+ * travelling); the reconciler (order_reconcile) sends the refunds. Logs
+ * each refund owed. *charted counts the runs charted, *refunds the orders
+ * owed a refund. */
+enum db_status train_prepare_charts(struct db *db, int limit, int *charted, int *refunds)
     __attribute__((warn_unused_result));
 
 /* boxoffice-worker: once a day, creates the runs that came into the

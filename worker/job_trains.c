@@ -3,14 +3,10 @@
 #include "jobs.h"
 
 #include "log.h"
-#include "order.h"
 #include "train.h"
-
-#include <string.h>
 
 #define JOB_TRAINS_BATCH 200
 #define JOB_TRAINS_CHART_ROUNDS 200
-#define JOB_TRAINS_REFUNDS_MAX 1024
 
 /* Expires unpaid bookings past their hold, in batches until none are left;
  * each expiry promotes the RAC and WL passengers behind it. Availability
@@ -31,55 +27,23 @@ bool job_trains_sweep(struct db *db, const struct config *cfg)
     return true;
 }
 
-/* Refunds the paid bookings a chart left with nobody travelling. */
-static bool job_trains_chart_refunds(struct db *db, const struct train_chart_refund *refunds,
-                                     size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        bool all = false;
-        if (train_hold_all_cancelled(db, refunds[i].hold_id, &all) != DB_OK) {
-            log_warn(NULL, "chart refund check failed: %s", db_last_error(db));
-            return false;
-        }
-        if (!all) {
-            log_info(NULL, "chart: hold %lld has %d waitlisted passengers cancelled, refund due",
-                     (long long)refunds[i].hold_id, refunds[i].passengers);
-            continue;
-        }
-        struct order_answer answer;
-        memset(&answer, 0, sizeof(answer));
-        order_cancel_for_hold(db, NULL, refunds[i].hold_id, &answer);
-        if (answer.outcome != ORDER_OK)
-            log_warn(NULL, "chart: refund of hold %lld failed (outcome %d)",
-                     (long long)refunds[i].hold_id, (int)answer.outcome);
-        else
-            log_info(NULL, "chart: refunded hold %lld", (long long)refunds[i].hold_id);
-        order_answer_free(&answer);
-    }
-    return true;
-}
-
-/* Prepares the charts that are due. A paid booking whose passengers were
- * all waitlisted is cancelled through its order, which refunds it in full
- * (the reconciler sends the refund); a paid booking with some passengers
- * travelling keeps its order, and the cancelled passengers' fares stay
- * recorded as refund_due (partial refunds are not supported by orders). */
+/* Prepares the charts that are due, one run per transaction. The refunds
+ * they owe (partial for a booking with some passengers travelling, whole
+ * for one with nobody left) are recorded in the same transaction and sent
+ * by the payments reconciler with their own idempotency keys. */
 bool job_trains_charts(struct db *db, const struct config *cfg)
 {
     (void)cfg;
-    /* One run per call, so that every refund it owes fits here. */
-    struct train_chart_refund refunds[JOB_TRAINS_REFUNDS_MAX];
     for (int round = 0; round < JOB_TRAINS_CHART_ROUNDS; round++) {
-        size_t count = 0;
-        bool more = false;
-        if (train_prepare_charts(db, 1, refunds, JOB_TRAINS_REFUNDS_MAX, &count, &more) != DB_OK) {
+        int charted = 0;
+        int refunds = 0;
+        if (train_prepare_charts(db, 1, &charted, &refunds) != DB_OK) {
             log_warn(NULL, "chart preparation failed: %s", db_last_error(db));
             return false;
         }
-        if (!more)
+        if (charted == 0)
             break;
-        if (!job_trains_chart_refunds(db, refunds, count))
-            return false;
+        log_info(NULL, "prepared %d train charts, %d refunds owed", charted, refunds);
     }
     return true;
 }

@@ -12,6 +12,14 @@ RETURNS text LANGUAGE sql VOLATILE AS $$
     SELECT upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 16))
 $$;
 
+-- What has been or is being refunded of an order (every refund part
+-- that may move money), in minor units.
+CREATE OR REPLACE FUNCTION order_refunded(p_order_id bigint)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT coalesce(sum(amount), 0)::bigint FROM payments
+    WHERE order_id = p_order_id AND kind = 'refund' AND state <> 'failed'
+$$;
+
 -- The order as the API shows it. A pending order past its deadline reads
 -- "expired" at once, whatever the worker has done (a payment already on
 -- its way may still complete it).
@@ -25,7 +33,14 @@ RETURNS json LANGUAGE sql STABLE AS $$
         'created_at', o.created_at, 'expires_at', o.expires_at, 'paid_at', o.paid_at,
         'payment_error', o.payment_error,
         'refund', CASE WHEN o.refund_state IS NULL THEN NULL
-                       ELSE json_build_object('status', o.refund_state, 'amount', o.amount) END,
+                       ELSE json_build_object('status', o.refund_state,
+                                              'amount', order_refunded(o.id)) END,
+        'amount_refunded', CASE WHEN o.refund_state IS NULL THEN 0
+                                ELSE order_refunded(o.id) END,
+        -- A train order shows its booking: PNR, passengers and their status.
+        'pnr', CASE WHEN o.kind = 'train' THEN (SELECT b.pnr FROM train_bookings b
+                                                WHERE b.hold_id = o.hold_id) END,
+        'booking', CASE WHEN o.kind = 'train' THEN hold_json(o.hold_id) END,
         'event', (SELECT json_build_object('id', e.id, 'title', e.title,
                                            'starts_at', e.starts_at)
                   FROM events e WHERE e.id = o.event_id),
@@ -201,15 +216,60 @@ BEGIN
     RETURN QUERY SELECT 'ready', v_payment, v_order.intent_id, v_key;
 END $$;
 
--- Books the money and makes a refund owed. Called with the order locked.
+-- Makes the rest of an order's money owed back: its amount less the parts
+-- already refunded or owed (chart preparation refunds parts). Nothing new
+-- is owed when nothing is left. Called with the order locked.
 CREATE OR REPLACE FUNCTION order_owe_refund(p_order_id bigint)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_left bigint;
 BEGIN
-    UPDATE orders SET refund_state = 'pending', updated_at = now()
-    WHERE id = p_order_id AND refund_state IS NULL;
+    SELECT o.amount - order_refunded(o.id) INTO v_left FROM orders o WHERE o.id = p_order_id;
+    IF v_left > 0 THEN
+        INSERT INTO payments (order_id, kind, idempotency_key, amount)
+        VALUES (p_order_id, 'refund', 'order-' || p_order_id || '-refund', v_left)
+        ON CONFLICT (idempotency_key) DO NOTHING;
+    END IF;
+    UPDATE orders SET refund_state = CASE WHEN EXISTS (
+                          SELECT 1 FROM payments p WHERE p.order_id = p_order_id
+                            AND p.kind = 'refund' AND p.state IN ('started', 'unknown'))
+                          THEN 'pending' ELSE 'done' END,
+                      updated_at = now()
+    WHERE id = p_order_id;
+END $$;
+
+-- Owes back part of a paid order (p_amount minor units) under the
+-- idempotency key p_key, which names the part (the same key again owes
+-- nothing more). The order stays paid. Outcomes: owed, existing (this key
+-- was owed before), not_paid (the order is not paid), too_large (more
+-- than is left of the order), invalid_amount, not_found.
+CREATE OR REPLACE FUNCTION order_refund_part(p_order_id bigint, p_amount bigint, p_key text)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_order orders%ROWTYPE;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'on', true);
+    SELECT * INTO v_order FROM orders WHERE id = p_order_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN 'not_found';
+    END IF;
+    IF EXISTS (SELECT 1 FROM payments WHERE idempotency_key = p_key AND order_id = p_order_id
+                                          AND kind = 'refund') THEN
+        RETURN 'existing';
+    END IF;
+    IF p_amount IS NULL OR p_amount < 1 THEN
+        RETURN 'invalid_amount';
+    END IF;
+    IF v_order.status <> 'paid' THEN
+        RETURN 'not_paid';
+    END IF;
+    IF p_amount > v_order.amount - order_refunded(p_order_id) THEN
+        RETURN 'too_large';
+    END IF;
     INSERT INTO payments (order_id, kind, idempotency_key, amount)
-    SELECT id, 'refund', 'order-' || id || '-refund', amount FROM orders WHERE id = p_order_id
-    ON CONFLICT (idempotency_key) DO NOTHING;
+    VALUES (p_order_id, 'refund', p_key, p_amount);
+    UPDATE orders SET refund_state = 'pending', updated_at = now() WHERE id = p_order_id;
+    RETURN 'owed';
 END $$;
 
 -- The provider says the intent succeeded (pay answer, webhook or
@@ -327,36 +387,56 @@ RETURNS void LANGUAGE sql AS $$
     WHERE order_id = p_order_id AND kind = p_kind AND state IN ('started', 'unknown')
 $$;
 
--- The refund owed on an order, if any: what to send.
+-- The refund parts owed on an order and not yet confirmed: what to send,
+-- oldest first, each with its own idempotency key and amount.
 CREATE OR REPLACE FUNCTION order_refund_attempt(p_order_id bigint)
 RETURNS TABLE (payment_id bigint, intent_id text, refund_key text, amount bigint)
 LANGUAGE sql STABLE AS $$
     SELECT p.id, o.intent_id, p.idempotency_key, p.amount
     FROM orders o JOIN payments p ON p.order_id = o.id AND p.kind = 'refund'
     WHERE o.id = p_order_id AND o.refund_state = 'pending'
+      AND p.state IN ('started', 'unknown')
+    ORDER BY p.id
 $$;
 
--- The provider confirmed the refund (or says it was already made).
-CREATE OR REPLACE FUNCTION order_refund_done(p_order_id bigint, p_refund_id text)
+-- The provider confirmed refund part p_payment_id (or says the charge was
+-- already refunded); the order's refund is done when no part is left open.
+-- (order_refund_done took an order id: dropped, so that a caller left
+-- behind fails loudly instead of settling another payment.)
+DROP FUNCTION IF EXISTS order_refund_done(bigint, text);
+CREATE OR REPLACE FUNCTION order_refund_part_done(p_payment_id bigint, p_refund_id text)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_order bigint;
 BEGIN
     PERFORM set_config('synchronous_commit', 'on', true);
-    UPDATE orders SET refund_state = 'done', refund_id = coalesce(p_refund_id, refund_id),
-                      updated_at = now()
-    WHERE id = p_order_id AND refund_state = 'pending';
+    SELECT order_id INTO v_order FROM payments WHERE id = p_payment_id AND kind = 'refund';
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    PERFORM 1 FROM orders WHERE id = v_order FOR UPDATE;
+    UPDATE payments SET state = 'succeeded', provider_ref = coalesce(p_refund_id, provider_ref),
+                        settled_at = now()
+    WHERE id = p_payment_id AND state IN ('started', 'unknown');
     IF FOUND THEN
         UPDATE job_counters SET value = value + 1 WHERE name = 'refunds_issued';
     END IF;
-    UPDATE payments SET state = 'succeeded', provider_ref = p_refund_id, settled_at = now()
-    WHERE order_id = p_order_id AND kind = 'refund' AND state <> 'succeeded';
+    UPDATE orders SET refund_state = 'done', refund_id = coalesce(p_refund_id, refund_id),
+                      updated_at = now()
+    WHERE id = v_order AND refund_state = 'pending'
+      AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = v_order AND p.kind = 'refund'
+                      AND p.state IN ('started', 'unknown'));
 END $$;
 
-CREATE OR REPLACE FUNCTION order_refund_unknown(p_order_id bigint, p_outcome text,
-                                                p_message text)
+-- No clear answer to refund part p_payment_id: the reconciler retries it
+-- later with the same key.
+DROP FUNCTION IF EXISTS order_refund_unknown(bigint, text, text);
+CREATE OR REPLACE FUNCTION order_refund_part_unknown(p_payment_id bigint, p_outcome text,
+                                                     p_message text)
 RETURNS void LANGUAGE sql AS $$
     UPDATE payments SET state = 'unknown', outcome = p_outcome, error_message = p_message
-    WHERE order_id = p_order_id AND kind = 'refund' AND state IN ('started', 'unknown');
-    SELECT order_reconcile_later(p_order_id, 'refund');
+    WHERE id = p_payment_id AND kind = 'refund' AND state IN ('started', 'unknown');
+    SELECT order_reconcile_later(order_id, 'refund') FROM payments WHERE id = p_payment_id;
 $$;
 
 -- Cancels an order (p_user_id NULL: whoever owns it, for system callers).
@@ -489,9 +569,9 @@ LANGUAGE sql STABLE AS $$
        AND (p.retry_at IS NULL OR p.retry_at <= now())
      LIMIT p_limit)
     UNION ALL
-    (SELECT 'refund', o.id, o.intent_id
+    (SELECT DISTINCT 'refund', o.id, o.intent_id
      FROM orders o JOIN payments p ON p.order_id = o.id AND p.kind = 'refund'
-     WHERE o.refund_state = 'pending'
+     WHERE o.refund_state = 'pending' AND p.state IN ('started', 'unknown')
        AND (p.state <> 'started' OR p.created_at < now() - interval '5 seconds')
        AND (p.retry_at IS NULL OR p.retry_at <= now())
      LIMIT p_limit)

@@ -30,8 +30,27 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
         ELSE 'GN' END
 $$;
 
--- Every berth of a train's class with its type and quota.
-CREATE OR REPLACE FUNCTION train_berths(p_train text, p_class text)
+DROP FUNCTION IF EXISTS train_berths(text, text);  -- train_run_berths took its place
+
+-- A train's class as one run has it: the run's own composition
+-- (train_run_classes) when it has one, otherwise the train's.
+CREATE OR REPLACE FUNCTION train_run_class(p_run bigint, p_train text, p_class text)
+RETURNS SETOF train_classes LANGUAGE sql STABLE AS $$
+    SELECT tc.train_number, tc.class, coalesce(rc.coaches, tc.coaches),
+           coalesce(rc.gn_berths, tc.gn_berths), coalesce(rc.tq_berths, tc.tq_berths),
+           coalesce(rc.ld_berths, tc.ld_berths), coalesce(rc.rac_berths, tc.rac_berths),
+           coalesce(rc.wl_cap, tc.wl_cap)
+    FROM train_classes tc
+    LEFT JOIN train_run_classes rc ON rc.run_id = p_run AND rc.class = tc.class
+    WHERE tc.train_number = p_train AND tc.class = p_class
+$$;
+
+-- Every berth of a class on one run, with its type and quota: the train's
+-- coaches, or coaches 1..n of the run's own composition when it has one.
+-- Two branches rather than one over train_run_class: the booking path
+-- runs this for every passenger, and the train's coaches (nearly every
+-- run) plan best as they were.
+CREATE OR REPLACE FUNCTION train_run_berths(p_run bigint, p_train text, p_class text)
 RETURNS TABLE (coach text, seq int, berth int, berth_type text, quota text)
 LANGUAGE sql STABLE AS $$
     SELECT c.coach, c.seq, b.n, t.pattern[(b.n - 1) % cardinality(t.pattern) + 1],
@@ -43,6 +62,18 @@ LANGUAGE sql STABLE AS $$
     JOIN train_classes tc ON tc.train_number = c.train_number AND tc.class = c.class
     CROSS JOIN generate_series(1, t.per_coach) b(n)
     WHERE c.train_number = p_train AND c.class = p_class
+      AND NOT EXISTS (SELECT 1 FROM train_run_classes rc
+                      WHERE rc.run_id = p_run AND rc.class = p_class)
+    UNION ALL
+    SELECT t.coach_prefix || c.n, c.n, b.n, t.pattern[(b.n - 1) % cardinality(t.pattern) + 1],
+           train_berth_quota(rc.class, c.n, rc.coaches, b.n,
+                             t.pattern[(b.n - 1) % cardinality(t.pattern) + 1],
+                             t.per_coach, cardinality(t.pattern), rc.rac_berths)
+    FROM train_run_classes rc
+    JOIN train_class_types t ON t.class = rc.class
+    CROSS JOIN generate_series(1, rc.coaches) c(n)
+    CROSS JOIN generate_series(1, t.per_coach) b(n)
+    WHERE rc.run_id = p_run AND rc.class = p_class
 $$;
 
 -- Which berth quotas a passenger of a booking quota may be given.
@@ -95,7 +126,7 @@ LANGUAGE sql STABLE AS $$
         GROUP BY a.coach, a.berth
     )
     SELECT b.coach, b.berth, b.quota
-    FROM train_berths(p_train, p_class) b
+    FROM train_run_berths(p_run, p_train, p_class) b
     LEFT JOIN live l ON l.coach = b.coach AND l.berth = b.berth
     WHERE b.quota = ANY (p_pools) AND NOT coalesce(l.busy, false)
     ORDER BY coalesce(b.berth_type = p_pref, false) DESC, coalesce(l.adjacent, false) DESC,
@@ -116,7 +147,7 @@ LANGUAGE sql STABLE AS $$
           AND a.slots && int4range(s.slot, s.slot + 1)
     )
     SELECT b.coach, b.berth, s.slot
-    FROM train_berths(p_train, p_class) b CROSS JOIN generate_series(1, 2) s(slot)
+    FROM train_run_berths(p_run, p_train, p_class) b CROSS JOIN generate_series(1, 2) s(slot)
     LEFT JOIN busy x ON x.coach = b.coach AND x.berth = b.berth AND x.slot = s.slot
     WHERE b.quota = 'RAC' AND x.coach IS NULL
     ORDER BY b.seq, b.berth, s.slot
@@ -395,7 +426,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'run_not_found', NULL::json; RETURN;
     END IF;
-    SELECT * INTO v_class FROM train_classes WHERE train_number = p_train AND class = p_class;
+    SELECT * INTO v_class FROM train_run_class(v_run.id, p_train, p_class);
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'unknown_class', NULL::json; RETURN;
     END IF;
@@ -581,43 +612,74 @@ END $$;
 
 -- Chart preparation for up to p_limit runs whose chart time has come:
 -- statuses freeze (no promotion afterwards, no booking or cancellation),
--- passengers still waitlisted are cancelled with their fare due back. An
--- unpaid booking left with nobody travelling is released. Returns, per run
--- charted, one row with hold_id NULL and one per paid booking owed a
--- refund (with how many passengers).
+-- passengers still waitlisted are cancelled, and their fares are owed back
+-- in the same transaction. A paid booking with some passengers travelling
+-- keeps its order paid and its travellers ticketed, and is owed a partial
+-- refund of the waitlisted passengers' fares (idempotency key
+-- order-<id>-refund-chart: at most once); a paid booking left with nobody
+-- travelling has its order cancelled and refunded in full. The worker's
+-- reconciler sends what is owed to the provider. An unpaid booking left
+-- with nobody travelling is released. Returns, per run charted, one row
+-- with hold_id NULL, and one per paid booking with passengers cancelled:
+-- how many, the fares owed back, its order and what became of it
+-- (partial, whole, no_order: paid without an order, nothing to refund).
+DROP FUNCTION IF EXISTS train_prepare_charts(int);
 CREATE OR REPLACE FUNCTION train_prepare_charts(p_limit int)
-RETURNS TABLE (run_id bigint, hold_id bigint, refunded int)
+RETURNS TABLE (run_id bigint, hold_id bigint, refunded int, amount bigint, order_id bigint,
+               outcome text)
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     r record;
+    x record;
     c text;
+    v_order bigint;
+    v_outcome text;
 BEGIN
     FOR r IN SELECT tr.id, tr.train_number FROM train_runs tr
              WHERE tr.chart_prepared_at IS NULL AND tr.chart_at <= now()
              ORDER BY tr.chart_at LIMIT p_limit FOR UPDATE SKIP LOCKED LOOP
-        -- The lock order of every writer: holds rows first, then the
-        -- run-and-class locks.
+        -- The lock order of every writer: holds rows first, then orders
+        -- rows, then the run-and-class locks.
         PERFORM 1 FROM holds h JOIN train_bookings b ON b.hold_id = h.id
         WHERE b.run_id = r.id AND h.status = 'active' ORDER BY h.id FOR UPDATE OF h;
+        PERFORM 1 FROM orders o JOIN train_bookings b ON b.hold_id = o.hold_id
+        WHERE b.run_id = r.id AND o.status IN ('paid', 'pending_payment')
+        ORDER BY o.id FOR UPDATE OF o;
         FOR c IN SELECT tc.class FROM train_classes tc WHERE tc.train_number = r.train_number
                  ORDER BY tc.class LOOP
             PERFORM train_lock(r.id, c);
             PERFORM train_clear_lapsed(r.id, c);
         END LOOP;
         UPDATE train_runs SET chart_prepared_at = now() WHERE id = r.id;
-        RETURN QUERY
-        WITH cancelled AS (
-            UPDATE train_passengers p SET status = 'CAN', cancel_reason = 'chart',
-                                          refund_due = CASE WHEN p.held_until = 'infinity'
-                                                            THEN b.fare ELSE 0 END
-            FROM train_bookings b
-            WHERE p.run_id = r.id AND p.status = 'WL' AND p.held_until > now()
-              AND b.id = p.booking_id
-            RETURNING b.hold_id AS hold_id, p.held_until = 'infinity' AS paid
-        )
-        SELECT r.id, x.hold_id, count(*)::int FROM cancelled x WHERE x.paid GROUP BY x.hold_id
-        UNION ALL SELECT r.id, NULL::bigint, 0;
+        UPDATE train_passengers p SET status = 'CAN', cancel_reason = 'chart',
+                                      refund_due = CASE WHEN p.held_until = 'infinity'
+                                                        THEN b.fare ELSE 0 END
+        FROM train_bookings b
+        WHERE p.run_id = r.id AND p.status = 'WL' AND p.held_until > now()
+          AND b.id = p.booking_id;
+        FOR x IN SELECT b.id AS booking_id, b.hold_id AS hold, count(*)::int AS n,
+                        sum(p.refund_due)::bigint AS due
+                 FROM train_passengers p JOIN train_bookings b ON b.id = p.booking_id
+                 WHERE p.run_id = r.id AND p.cancel_reason = 'chart' AND p.refund_due > 0
+                 GROUP BY b.id, b.hold_id ORDER BY b.hold_id LOOP
+            v_order := order_of_hold(x.hold);  -- orders functions
+            IF v_order IS NULL THEN
+                v_outcome := 'no_order';
+            ELSIF NOT EXISTS (SELECT 1 FROM train_passengers p
+                              WHERE p.booking_id = x.booking_id AND p.status <> 'CAN') THEN
+                PERFORM * FROM order_cancel(NULL, v_order);
+                v_outcome := 'whole';
+            ELSE
+                v_outcome := order_refund_part(v_order, x.due,
+                                               'order-' || v_order || '-refund-chart');
+                IF v_outcome IN ('owed', 'existing') THEN
+                    v_outcome := 'partial';
+                END IF;
+            END IF;
+            RETURN QUERY SELECT r.id, x.hold, x.n, x.due, v_order, v_outcome;
+        END LOOP;
+        RETURN QUERY SELECT r.id, NULL::bigint, 0, 0::bigint, NULL::bigint, NULL::text;
         UPDATE holds h SET status = 'released'
         FROM train_bookings b
         WHERE b.run_id = r.id AND h.id = b.hold_id AND h.status = 'active'
@@ -625,6 +687,70 @@ BEGIN
                           WHERE p.booking_id = b.id AND p.status <> 'CAN');
         UPDATE job_counters SET value = value + 1 WHERE name = 'train_charts_prepared';
     END LOOP;
+END $$;
+
+-- Gives one run of a train p_coaches coaches of class p_class (its own
+-- composition; p_coaches equal to the train's makes it the train's again),
+-- with the berth counts per quota the usual rule derives. Only while no
+-- passenger of that run and class holds a place or a waitlist number
+-- (their berths' quotas could change under them), and before the chart.
+-- Outcomes: changed (run is the run's JSON), invalid_coaches (not
+-- 1..24), train_not_found, run_not_found, unknown_class, chart_prepared,
+-- in_use.
+CREATE OR REPLACE FUNCTION train_set_run_coaches(p_train text, p_date date, p_class text,
+                                                 p_coaches int)
+RETURNS TABLE (outcome text, run json)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_run train_runs%ROWTYPE;
+    v_class train_classes%ROWTYPE;
+    t train_class_types%ROWTYPE;
+BEGIN
+    IF p_coaches IS NULL OR p_coaches NOT BETWEEN 1 AND 24 THEN
+        RETURN QUERY SELECT 'invalid_coaches', NULL::json; RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM trains WHERE number = p_train) THEN
+        RETURN QUERY SELECT 'train_not_found', NULL::json; RETURN;
+    END IF;
+    SELECT * INTO v_run FROM train_runs WHERE train_number = p_train AND run_date = p_date
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'run_not_found', NULL::json; RETURN;
+    END IF;
+    SELECT * INTO v_class FROM train_classes WHERE train_number = p_train AND class = p_class;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unknown_class', NULL::json; RETURN;
+    END IF;
+    IF v_run.chart_prepared_at IS NOT NULL THEN
+        RETURN QUERY SELECT 'chart_prepared', NULL::json; RETURN;
+    END IF;
+    PERFORM train_lock(v_run.id, p_class);
+    PERFORM train_clear_lapsed(v_run.id, p_class);
+    IF EXISTS (SELECT 1 FROM train_passengers p
+               WHERE p.run_id = v_run.id AND p.class = p_class AND p.status <> 'CAN'
+                 AND p.held_until > now()) THEN
+        RETURN QUERY SELECT 'in_use', NULL::json; RETURN;
+    END IF;
+    SELECT * INTO t FROM train_class_types WHERE class = p_class;
+    IF p_coaches = v_class.coaches THEN
+        DELETE FROM train_run_classes WHERE run_id = v_run.id AND class = p_class;
+    ELSE
+        INSERT INTO train_run_classes (run_id, class, coaches, gn_berths, tq_berths, ld_berths,
+                                       rac_berths, wl_cap)
+        SELECT v_run.id, p_class, p_coaches,
+               count(*) FILTER (WHERE q = 'GN'), count(*) FILTER (WHERE q = 'TQ'),
+               count(*) FILTER (WHERE q = 'LD'), v_class.rac_berths, v_class.wl_cap
+        FROM generate_series(1, p_coaches) c(n)
+        CROSS JOIN generate_series(1, t.per_coach) b(n)
+        CROSS JOIN LATERAL train_berth_quota(p_class, c.n, p_coaches, b.n,
+                       t.pattern[(b.n - 1) % cardinality(t.pattern) + 1], t.per_coach,
+                       cardinality(t.pattern), v_class.rac_berths) q
+        ON CONFLICT (run_id, class) DO UPDATE
+        SET coaches = EXCLUDED.coaches, gn_berths = EXCLUDED.gn_berths,
+            tq_berths = EXCLUDED.tq_berths, ld_berths = EXCLUDED.ld_berths,
+            rac_berths = EXCLUDED.rac_berths, wl_cap = EXCLUDED.wl_cap;
+    END IF;
+    RETURN QUERY SELECT 'changed', train_run_json(p_train, p_date);
 END $$;
 
 -- Creates the runs of the given trains (all when NULL) for every date from
@@ -954,7 +1080,7 @@ RETURNS json LANGUAGE sql STABLE AS $$
                               ELSE 'REGRET' END,
                'fare', train_fare(tc.class, p_km, q.quota), 'currency', 'INR')
              ORDER BY q.sort), '[]')
-    FROM train_classes tc
+    FROM train_run_class(p_run, p_train, p_class) tc
     JOIN train_runs r ON r.id = p_run
     CROSS JOIN LATERAL (VALUES ('GN', 1, tc.gn_berths), ('TQ', 2, tc.tq_berths),
                                ('LD', 3, tc.ld_berths)) q(quota, sort, berths)
@@ -970,7 +1096,7 @@ RETURNS json LANGUAGE sql STABLE AS $$
         FROM train_passengers p
         WHERE p.run_id = p_run AND p.class = tc.class AND p.status IN ('RAC', 'WL')
           AND p.held_until > now()) k
-    WHERE tc.train_number = p_train AND tc.class = p_class AND q.berths > 0
+    WHERE q.berths > 0
 $$;
 
 -- GET /api/trains/search: trains that stop at p_from and later at p_to
@@ -1016,7 +1142,9 @@ BEGIN
         SELECT run_id, class, sum(n)::int AS n FROM waiting WHERE status = 'RAC' GROUP BY 1, 2
     ), quotas AS MATERIALIZED (
         SELECT f.run_id, f.km, f.chart_prepared_at, tc.class, ct.sort, q.quota, q.qsort,
-               q.berths - coalesce(u.n, 0) AS available, tc.rac_berths, tc.wl_cap,
+               q.berths - coalesce(u.n, 0) AS available,
+               coalesce(rc.rac_berths, tc.rac_berths) AS rac_berths,
+               coalesce(rc.wl_cap, tc.wl_cap) AS wl_cap,
                coalesce(ra.n, 0) AS rac, coalesce(wl.n, 0) AS wl,
                (ceil((b.base + ct.reservation
                       + CASE WHEN q.quota = 'TQ'
@@ -1026,38 +1154,49 @@ BEGIN
         FROM found f
         JOIN train_classes tc ON tc.train_number = f.train_number
         JOIN train_class_types ct ON ct.class = tc.class
+        -- A run with its own composition (rare: an index probe finds none).
+        LEFT JOIN train_run_classes rc ON rc.run_id = f.run_id AND rc.class = tc.class
         CROSS JOIN LATERAL (SELECT round(greatest(f.km, ct.min_km) * ct.rate_per_km * 100) AS base) b
-        CROSS JOIN LATERAL (VALUES ('GN', 1, tc.gn_berths), ('TQ', 2, tc.tq_berths),
-                                   ('LD', 3, tc.ld_berths)) q(quota, qsort, berths)
+        CROSS JOIN LATERAL (VALUES ('GN', 1, coalesce(rc.gn_berths, tc.gn_berths)),
+                                   ('TQ', 2, coalesce(rc.tq_berths, tc.tq_berths)),
+                                   ('LD', 3, coalesce(rc.ld_berths, tc.ld_berths)))
+                           q(quota, qsort, berths)
         LEFT JOIN used u ON u.run_id = f.run_id AND u.class = tc.class AND u.berth_quota = q.quota
         LEFT JOIN rac ra ON ra.run_id = f.run_id AND ra.class = tc.class
         LEFT JOIN waiting wl ON wl.run_id = f.run_id AND wl.class = tc.class
                             AND wl.status = 'WL' AND wl.quota = q.quota
         WHERE q.berths > 0
     ), classes AS MATERIALIZED (
-        SELECT run_id, json_agg(json_build_object(
-                   'class', class, 'quota', quota, 'available', available, 'rac', rac,
-                   'waitlist', wl,
-                   'status', CASE WHEN available > 0 THEN 'AVAILABLE-' || available
-                                  WHEN chart_prepared_at IS NOT NULL THEN 'CHART PREPARED'
-                                  WHEN wl = 0 AND rac < 2 * rac_berths THEN 'RAC ' || (rac + 1)
-                                  WHEN wl < wl_cap THEN 'WL ' || (wl + 1)
-                                  ELSE 'REGRET' END,
-                   'fare', fare, 'currency', 'INR') ORDER BY sort, qsort) AS classes
+        -- Rendered as text: json_build_object looks up the output function
+        -- of every value on every row, which cost a third of the search.
+        -- Codes and numbers need no escaping; names go through to_json.
+        SELECT run_id, string_agg(
+                   '{"class":"' || class || '","quota":"' || quota || '","available":'
+                   || available || ',"rac":' || rac || ',"waitlist":' || wl || ',"status":"'
+                   || CASE WHEN available > 0 THEN 'AVAILABLE-' || available
+                           WHEN chart_prepared_at IS NOT NULL THEN 'CHART PREPARED'
+                           WHEN wl = 0 AND rac < 2 * rac_berths THEN 'RAC ' || (rac + 1)
+                           WHEN wl < wl_cap THEN 'WL ' || (wl + 1)
+                           ELSE 'REGRET' END
+                   || '","fare":' || fare || ',"currency":"INR"}', ',' ORDER BY sort, qsort)
+               AS classes
         FROM quotas GROUP BY run_id
     )
     SELECT CASE WHEN EXISTS (SELECT 1 FROM stations WHERE code = p_from)
-                 AND EXISTS (SELECT 1 FROM stations WHERE code = p_to) THEN json_build_object(
-        'from', p_from, 'to', p_to, 'date', p_date,
-        'trains', coalesce(json_agg(json_build_object(
-            'number', f.train_number, 'name', f.name, 'run_date', f.run_date,
-            'from_index', f.fi, 'to_index', f.ti,
-            'departs_at', f.departs_at + make_interval(mins => f.depart_abs_min - f.departure_min),
-            'arrives_at', f.departs_at + make_interval(mins => f.arrive_abs_min - f.departure_min),
-            'duration_min', f.arrive_abs_min - f.depart_abs_min,
-            'distance_km', f.km,
-            'classes', coalesce(c.classes, '[]'))
-            ORDER BY f.depart_abs_min % 1440, f.train_number), '[]')) END
+                 AND EXISTS (SELECT 1 FROM stations WHERE code = p_to) THEN (
+        '{"from":' || to_json(p_from) || ',"to":' || to_json(p_to) || ',"date":'
+        || to_json(p_date) || ',"trains":[' || coalesce(string_agg(
+            '{"number":' || to_json(f.train_number) || ',"name":' || to_json(f.name)
+            || ',"run_date":' || to_json(f.run_date) || ',"from_index":' || f.fi
+            || ',"to_index":' || f.ti
+            || ',"departs_at":' || to_json(f.departs_at + make_interval(
+                                      mins => f.depart_abs_min - f.departure_min))
+            || ',"arrives_at":' || to_json(f.departs_at + make_interval(
+                                      mins => f.arrive_abs_min - f.departure_min))
+            || ',"duration_min":' || (f.arrive_abs_min - f.depart_abs_min)
+            || ',"distance_km":' || f.km
+            || ',"classes":[' || coalesce(c.classes, '') || ']}',
+            ',' ORDER BY f.depart_abs_min % 1440, f.train_number), '') || ']}')::json END
     FROM found f LEFT JOIN classes c ON c.run_id = f.run_id);
 END $$;
 
@@ -1100,16 +1239,18 @@ RETURNS json LANGUAGE sql STABLE AS $$
                   WHERE s.train_number = t.number),
         'classes', (SELECT json_agg(json_build_object(
                         'class', tc.class, 'name', ct.name,
-                        'coaches', (SELECT json_agg(c.coach ORDER BY c.seq) FROM train_coaches c
-                                    WHERE c.train_number = t.number AND c.class = tc.class),
+                        'coaches', (SELECT json_agg(ct.coach_prefix || n ORDER BY n)
+                                    FROM generate_series(1, tc.coaches) n),
                         'berths_per_coach', ct.per_coach, 'layout', ct.pattern,
                         'rac_berths', tc.rac_berths, 'waitlist_cap', tc.wl_cap,
                         'quotas', train_class_availability(r.id, t.number, tc.class, 0,
                                       (SELECT max(stop_index) FROM train_stops
                                        WHERE train_number = t.number), t.distance_km))
                         ORDER BY ct.sort)
-                    FROM train_classes tc JOIN train_class_types ct ON ct.class = tc.class
-                    WHERE tc.train_number = t.number))
+                    FROM train_classes x
+                    CROSS JOIN LATERAL train_run_class(r.id, t.number, x.class) tc
+                    JOIN train_class_types ct ON ct.class = tc.class
+                    WHERE x.train_number = t.number))
     FROM trains t JOIN train_runs r ON r.train_number = t.number AND r.run_date = p_date
     WHERE t.number = p_train
 $$;

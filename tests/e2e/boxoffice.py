@@ -166,3 +166,42 @@ def seat_ids(event_id):
     r = Client().get("/api/events/%d/seats" % event_id)
     assert r.status == 200, r
     return [s["id"] for s in r.json["seats"]]
+
+
+def provider(method, path, form=None):
+    """Calls the payment sandbox: its /_sandbox controls, or its Stripe API
+    (form-encoded, with our secret key) when form is given. Returns
+    (status, JSON body)."""
+    u = urllib.parse.urlsplit(SANDBOX_URL)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    headers = {}
+    data = None
+    if form is not None:
+        key = None
+        with open(os.path.join(os.environ.get("BOXOFFICE_STATE_DIR", ""), "secrets.conf")) as f:
+            for line in f:
+                k, _, v = line.strip().partition(" = ")
+                if k == "payment_secret_key":
+                    key = v
+        data = urllib.parse.urlencode(form)
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Authorization": "Bearer %s" % key}
+    conn.request(method, path, body=data, headers=headers)
+    r = conn.getresponse()
+    payload = r.read()
+    conn.close()
+    return r.status, json.loads(payload) if payload else None
+
+
+def ledger_mismatches():
+    """The ledger invariant, per intent: what the provider holds (charges
+    minus refunds) equals what we hold as paid (a paid order's amount less
+    what was refunded of it, partial refunds included); an intent with
+    money on it belongs to a paid order. Returns the mismatches."""
+    _, ledger = provider("GET", "/_sandbox/ledger")
+    net = {i["id"]: i["charged"] - i["refunded"] for i in ledger["intents"]}
+    paid = {intent: int(amount) for intent, amount in sql(
+        "SELECT intent_id, amount - order_refunded(id) FROM orders WHERE status = 'paid'")}
+    bad = [(i, n, paid.get(i)) for i, n in net.items() if n != 0 and paid.get(i) != n]
+    bad += [(i, net[i], a) for i, a in paid.items() if i in net and net[i] != a]
+    return bad

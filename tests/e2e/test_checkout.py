@@ -166,7 +166,7 @@ class CheckoutTest(unittest.TestCase):
             _, ledger = sandbox("GET", "/_sandbox/ledger")
             net = {i["id"]: i["charged"] - i["refunded"] for i in ledger["intents"]}
             paid = {intent: int(amount) for intent, amount in sql(
-                "SELECT intent_id, amount FROM orders WHERE status = 'paid'")}
+                "SELECT intent_id, amount - order_refunded(id) FROM orders WHERE status = 'paid'")}
             bad = [(i, n, paid.get(i)) for i, n in net.items() if n != 0 and paid.get(i) != n]
             bad += [(i, net[i], a) for i, a in paid.items() if i in net and net[i] != a]
             return bad

@@ -9,12 +9,14 @@ import glob
 import json
 import os
 import random
+import subprocess
 import sys
 import threading
 import time
 import unittest
 
-from boxoffice import Client, admin, signup, sql, sql_value, unique
+from boxoffice import (Client, admin, ledger_mismatches, provider, signup, sql, sql_value,
+                       unique)
 
 TAG = "%04d" % random.randint(0, 9999)
 DAILY = {d: 1 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -48,6 +50,23 @@ def server_errors():
         with open(name, errors="replace") as f:
             lines += [l.strip() for l in f if " ERROR " in l or "error" in l.lower()]
     return lines[-10:]
+
+
+def wait_for(predicate, timeout=20.0, step=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def provider_intent(intent_id):
+    """(charged, refunded) of one intent at the payment sandbox."""
+    _, ledger = provider("GET", "/_sandbox/ledger")
+    mine = [i for i in ledger["intents"] if i["id"] == intent_id]
+    return (mine[0]["charged"], mine[0]["refunded"]) if mine else None
 
 
 def passengers(n, gender="M", age=35, **extra):
@@ -301,6 +320,58 @@ class Trains(unittest.TestCase):
             self.assertEqual(p["coach"], "S1")
             self.assertLessEqual(p["berth"], 6)
 
+    def test_admin_sets_the_composition_of_one_run(self):
+        number = "8%s6" % TAG
+        r = self.admin.post("/api/admin/trains/import",
+                            network(number, ["A", "B", "C"], name="RUSH RAJDHANI"))
+        self.assertEqual(r.status, 200, r)
+        date = ist_today() + datetime.timedelta(days=12)
+        other = date + datetime.timedelta(days=1)
+        path = "/api/admin/trains/%s/runs/%s/classes/%%s" % (number, date)
+
+        def first(d):
+            run = Client().get("/api/trains/%s/runs/%s" % (number, d)).json
+            return [c for c in run["classes"] if c["class"] == "1A"][0]
+        before = Client().get("/api/trains/%s/runs/%s" % (number, date)).json
+        # Bad input and refusals change nothing.
+        for who, p, body, status, code_ in (
+                (self.buyer, path % "1A", {"coaches": 2}, 403, None),
+                (Client(), path % "1A", {"coaches": 2}, 401, None),
+                (self.admin, path % "1A", {"coaches": 0}, 400, "invalid_coaches"),
+                (self.admin, path % "1A", {"coaches": 25}, 400, "invalid_coaches"),
+                (self.admin, path % "1A", {"coaches": "2"}, 400, "invalid_coaches"),
+                (self.admin, path % "1A", {}, 400, "invalid_coaches"),
+                (self.admin, path % "ZZ", {"coaches": 2}, 400, "invalid_class"),
+                (self.admin, path % "SL", {"coaches": 2}, 404, "unknown_class"),
+                (self.admin, "/api/admin/trains/%s/runs/2099-01-01/classes/1A" % number,
+                 {"coaches": 2}, 404, "run_not_found"),
+                (self.admin, "/api/admin/trains/%s/runs/2026-13-01/classes/1A" % number,
+                 {"coaches": 2}, 400, "invalid_date")):
+            r = who.request("PUT", p, body)
+            self.assertEqual(r.status, status, (p, body, r))
+            if code_:
+                self.assertEqual(r.error_code, code_, (p, body, r))
+        r = self.admin.request("PUT", path % "1A", raw=b"{not json",
+                               headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(Client().get("/api/trains/%s/runs/%s" % (number, date)).json, before)
+        # Two coaches on this run only.
+        r = self.admin.request("PUT", path % "1A", {"coaches": 2})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(first(date)["coaches"], ["H1", "H2"])
+        self.assertEqual(first(date)["quotas"][0]["available"], 48)
+        self.assertEqual(first(other)["coaches"], ["H1"])
+        r = Client().get("/api/trains/search?from=%s&to=%s&date=%s" % (code("A"), code("C"), date))
+        gn = [c for t in r.json["trains"] if t["number"] == number
+              for c in t["classes"] if c["class"] == "1A" and c["quota"] == "GN"]
+        self.assertEqual([c["available"] for c in gn], [48])
+        people = [self.book(number=number, date=date, cls="1A", people=passengers(6)).json
+                  for _ in range(5)]
+        self.assertEqual([p["status"] for b in people for p in b["passengers"]], ["CNF"] * 30)
+        r = self.admin.request("PUT", path % "1A", {"coaches": 1})
+        self.assertEqual((r.status, r.error_code), (409, "in_use"), r)
+        self.assertEqual(first(date)["coaches"], ["H1", "H2"])
+
     # --- payment, cancellation, charts -----------------------------------------
 
     def pay(self, client, hold_id):
@@ -355,6 +426,131 @@ class Trains(unittest.TestCase):
                          [("CAN", "chart")] * 2)
         self.assertEqual(c.get("/api/orders/%d" % order).json["status"], "refunded")
         self.assertEqual([c.get("/api/pnr/%s" % b["pnr"]).json["passengers"] for b in cnf], before)
+
+    def test_chart_refunds_only_the_waitlisted_part_of_a_mixed_pnr(self):
+        number = "8%s5" % TAG
+        r = self.admin.post("/api/admin/trains/import",
+                            network(number, ["A", "B", "C"], name="MIXED RAJDHANI"))
+        self.assertEqual(r.status, 200, r)
+        date = ist_today() + datetime.timedelta(days=21)
+        c, _ = signup("mixedbuyer")
+        # 1A has 24 berths and no RAC: 22 taken, then 4 passengers get two
+        # berths and two waitlist numbers.
+        full = [self.book(client=c, number=number, date=date, cls="1A", people=passengers(n)).json
+                for n in (6, 6, 6, 4)]
+        mixed = self.book(client=c, number=number, date=date, cls="1A", people=passengers(4)).json
+        self.assertEqual([p["status"] for p in mixed["passengers"]], ["CNF", "CNF", "WL", "WL"])
+        wl = self.book(client=c, number=number, date=date, cls="1A", people=passengers(1)).json
+        self.assertEqual(wl["passengers"][0]["status"], "WL")
+        paid = self.pay(c, full[0]["hold_id"])
+        order = self.pay(c, mixed["hold_id"])
+        whole = self.pay(c, wl["hold_id"])
+        fare = mixed["fare"]
+        shown = c.get("/api/orders/%d" % order).json
+        self.assertEqual((shown["amount"], shown["amount_refunded"]), (4 * fare, 0))
+        before = {b["pnr"]: c.get("/api/pnr/%s" % b["pnr"]).json["passengers"] for b in full}
+        mixed_before = c.get("/api/pnr/%s" % mixed["pnr"]).json["passengers"]
+        paid_before = c.get("/api/orders/%d" % paid).json
+
+        sql("UPDATE train_runs SET chart_at = now() WHERE train_number = :'v1' AND run_date = :'v2'",
+            number, date)
+
+        def settled():
+            o = c.get("/api/orders/%d" % order).json
+            w = c.get("/api/orders/%d" % whole).json
+            return (o["refund"] or {}).get("status") == "done" and \
+                (w["refund"] or {}).get("status") == "done"
+        self.assertTrue(wait_for(settled, 40), (c.get("/api/orders/%d" % order).json,
+                                                server_errors()))
+        o = c.get("/api/orders/%d" % order).json
+        self.assertEqual(o["status"], "paid")
+        self.assertEqual((o["amount"], o["amount_refunded"], o["refund"]["amount"]),
+                         (4 * fare, 2 * fare, 2 * fare))
+        self.assertEqual(o["pnr"], mixed["pnr"])
+        after = o["booking"]["passengers"]
+        self.assertTrue(o["booking"]["chart_prepared"])
+        for p, was in zip(after[:2], mixed_before[:2]):
+            self.assertEqual((p["status"], p["coach"], p["berth"], p["refund_due"]),
+                             ("CNF", was["coach"], was["berth"], 0))
+        for p in after[2:]:
+            self.assertEqual((p["status"], p["cancel_reason"], p["refund_due"]),
+                             ("CAN", "chart", fare))
+        # The booking with nobody left travelling is refunded whole.
+        w = c.get("/api/orders/%d" % whole).json
+        self.assertEqual((w["status"], w["amount_refunded"]), ("refunded", fare))
+        # Nothing else changed.
+        self.assertEqual({b["pnr"]: c.get("/api/pnr/%s" % b["pnr"]).json["passengers"]
+                          for b in full}, before)
+        paid_after = c.get("/api/orders/%d" % paid).json
+        self.assertEqual(paid_after["booking"]["passengers"], paid_before["booking"]["passengers"])
+        self.assertEqual(paid_after["booking"]["chart_prepared"], True)
+        for key in ("booking", "refund"):
+            paid_after.pop(key)
+            paid_before.pop(key)
+        self.assertEqual(paid_after, paid_before)
+        # The provider refunded exactly the waitlisted fares, once.
+        intent = sql_value("SELECT intent_id FROM orders WHERE id = :'v1'", order)
+        self.assertEqual(provider_intent(intent), (4 * fare, 2 * fare))
+        self.assertEqual(ledger_mismatches(), [])
+
+        # A refund retried after a lost answer (the reconciler sends the
+        # part again with its key) never refunds twice.
+        sql("UPDATE payments SET state = 'unknown', retry_at = NULL WHERE order_id = :'v1' "
+            "AND kind = 'refund'; UPDATE orders SET refund_state = 'pending' WHERE id = :'v1'",
+            order)
+        self.assertEqual(sql_value("SELECT order_refund_part(:'v1', :'v2', 'order-' || :'v1' "
+                                   "|| '-refund-chart')", order, 2 * fare), "existing")
+        self.assertTrue(wait_for(settled, 40), server_errors())
+        self.assertEqual(provider_intent(intent), (4 * fare, 2 * fare))
+        self.assertEqual(sql_value("SELECT count(*) FROM payments WHERE order_id = :'v1' "
+                                   "AND kind = 'refund'", order), "1")
+        self.assertEqual(ledger_mismatches(), [])
+
+        # More than is left is refused by our function, by the schema, and
+        # by the provider, and changes nothing.
+        self.assertEqual(sql_value("SELECT order_refund_part(:'v1', :'v2', 'too-much')",
+                                   order, 2 * fare + 1), "too_large")
+        with self.assertRaises(subprocess.CalledProcessError) as e:
+            sql("\\set VERBOSITY verbose\n"
+                "INSERT INTO payments (order_id, kind, idempotency_key, amount) "
+                "VALUES (:'v1', 'refund', 'too-much', :'v2')", order, 2 * fare + 1)
+        self.assertIn("refunds_within_paid_amount", e.exception.stderr)
+        status, body = provider("POST", "/v1/refunds",
+                                {"payment_intent": intent, "amount": str(2 * fare + 1)})
+        self.assertEqual((status, body["error"]["type"], body["error"]["code"]),
+                         (400, "invalid_request_error", "amount_too_large"))
+        self.assertEqual(provider_intent(intent), (4 * fare, 2 * fare))
+        self.assertEqual(c.get("/api/orders/%d" % order).json["amount_refunded"], 2 * fare)
+        self.assertEqual(ledger_mismatches(), [])
+
+    def test_train_order_shows_its_pnr(self):
+        c, _ = signup("pnrorder")
+        b = self.book(client=c, frm="A", to="D", cls="2A", people=passengers(2)).json
+        r = c.post("/api/holds/%d/checkout" % b["hold_id"], headers={"Idempotency-Key": unique("k")})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["order"]["pnr"], b["pnr"])
+        self.assertEqual(r.json["order"]["booking"]["pnr"], b["pnr"])
+        order = r.json["order"]["id"]
+        r = c.post("/api/orders/%d/pay" % order, {"payment_method": "pm_card_visa"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["pnr"], r.json["kind"]), (b["pnr"], "train"))
+        self.assertEqual([(p["seq"], p["status"]) for p in r.json["booking"]["passengers"]],
+                         [(1, "CNF"), (2, "CNF")])
+        o = c.get("/api/orders/%d" % order).json
+        self.assertEqual((o["pnr"], o["amount_refunded"]), (b["pnr"], 0))
+        self.assertEqual(o["booking"]["passengers"], c.get("/api/pnr/%s" % b["pnr"]).json["passengers"])
+        self.assertIn(order, [x["id"] for x in c.get("/api/orders").json["orders"]
+                              if x.get("pnr") == b["pnr"]])
+        # Another user sees nothing of it.
+        self.assertEqual(signup("nosy")[0].get("/api/orders/%d" % order).status, 404)
+        # Cancelled: the order shows the whole amount refunded.
+        self.assertEqual(c.post("/api/pnr/%s/cancel" % b["pnr"]).status, 200)
+        o = c.get("/api/orders/%d" % order).json
+        self.assertEqual((o["status"], o["amount_refunded"]), ("refunded", o["amount"]))
+        self.assertEqual([p["status"] for p in o["booking"]["passengers"]], ["CAN", "CAN"])
+        self.assertTrue(wait_for(lambda: c.get("/api/orders/%d" % order).json["refund"]["status"]
+                                 == "done", 30))
+        self.assertEqual(ledger_mismatches(), [])
 
     # --- the race ---------------------------------------------------------------
 

@@ -156,7 +156,8 @@ class OrderSql(unittest.TestCase):
         self.assertEqual(self.succeed(intent), "refund")
         self.assertEqual(one(self.db, "SELECT count(*) FROM payments WHERE order_id = %s AND "
                              "kind = 'refund'", order)[0], 1)
-        one(self.db, "SELECT order_refund_done(%s, 're_1')", order)
+        one(self.db, "SELECT order_refund_part_done(id, 're_1') FROM payments WHERE order_id = %s "
+            "AND kind = 'refund'", order)
         self.assertEqual(self.status(order), ("expired", "done"))
         self.assertEqual(self.succeed(intent), "already_refunded")
         self.assertEqual(one(self.db, "SELECT count(*) FROM event_seats WHERE hold_id = %s "
@@ -206,7 +207,8 @@ class OrderSql(unittest.TestCase):
                                  "AND status = 'valid'", order)[0], 0)
             self.assertEqual(one(self.db, "SELECT count(*) FROM event_seats WHERE event_id = %s "
                                  "AND held_until > now()", ev)[0], 0)
-            one(self.db, "SELECT order_refund_done(%s, 're_x')", order)
+            one(self.db, "SELECT order_refund_part_done(id, 're_x') FROM payments "
+                "WHERE order_id = %s AND kind = 'refund'", order)
 
     def test_expiry_waits_for_unclear_payments(self):
         ev = self.event()
@@ -247,7 +249,8 @@ class OrderSql(unittest.TestCase):
         self.assertEqual(one(self.db, "SELECT outcome FROM order_cancel(%s, %s)", uid, order)[0],
                          "refund")
         self.assertEqual(one(self.db, "SELECT hold_user_seats(%s, %s)", uid, ev)[0], 0)
-        one(self.db, "SELECT order_refund_done(%s, 're_2')", order)
+        one(self.db, "SELECT order_refund_part_done(id, 're_2') FROM payments WHERE order_id = %s "
+            "AND kind = 'refund'", order)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import sys
+import threading
 import time
 import unittest
 
@@ -263,6 +264,178 @@ class Charts(TrainDb):
         self.assertEqual(self.book(number, date, "A", "C", cls="1A")[0], "booking_closed")
         self.assertEqual(self.q1("SELECT outcome FROM train_cancel(%s, %s)", self.user,
                                  cnf[1]["pnr"]), "chart_prepared")
+
+
+class ChartRefunds(TrainDb):
+    """Chart preparation with orders paid through the checkout functions
+    (the provider's part is played here): partial refunds, and the schema's
+    guard that refunds never exceed what was paid."""
+
+    def paid_order(self, booking):
+        order = self.q("SELECT order_id FROM order_checkout(%s, %s, %s)", self.user,
+                       booking["hold_id"], "k-%s-%d" % (TAG, booking["hold_id"]))[0][0]
+        intent = "pi_test_%s_%d" % (TAG, order)
+        self.q("SELECT order_intent_created(%s, %s, 'secret')", order, intent)
+        self.assertEqual(self.q1("SELECT outcome FROM order_payment_succeeded(%s, false)", intent),
+                         "paid")
+        return order
+
+    def refunds(self, order):
+        return self.q("SELECT idempotency_key, amount, state FROM payments "
+                      "WHERE order_id = %s AND kind = 'refund' ORDER BY id", order)
+
+    def test_mixed_pnr_owes_back_only_its_waitlisted_fares(self):
+        number = "7%s6" % TAG
+        self.import_train(number, ["A", "B", "C"], name="PARTIAL RAJDHANI")
+        date = datetime.date.today() + datetime.timedelta(days=14)
+        full = [self.booked(number, date, "A", "C", cls="1A", n=n) for n in (6, 6, 6, 5)]
+        mixed = self.booked(number, date, "A", "C", cls="1A", n=3)
+        self.assertEqual([p["status"] for p in mixed["passengers"]], ["CNF", "WL", "WL"])
+        alone = self.booked(number, date, "A", "C", cls="1A", n=1)
+        order = self.paid_order(mixed)
+        whole = self.paid_order(alone)
+        kept = self.paid_order(full[0])
+        fare = mixed["fare"]
+        run = self.q1("SELECT id FROM train_runs WHERE train_number = %s AND run_date = %s",
+                      number, date)
+        self.cur.execute("UPDATE train_runs SET chart_at = now() WHERE id = %s", (run,))
+        rows = self.q("SELECT run_id, hold_id, refunded, amount, order_id, outcome "
+                      "FROM train_prepare_charts(1000000)")
+        self.assertIn((run, mixed["hold_id"], 2, 2 * fare, order, "partial"), rows)
+        self.assertIn((run, alone["hold_id"], 1, fare, whole, "whole"), rows)
+        self.assertEqual(self.refunds(order),
+                         [("order-%d-refund-chart" % order, 2 * fare, "started")])
+        self.assertEqual(self.q1("SELECT status FROM orders WHERE id = %s", order), "paid")
+        self.assertEqual(self.q1("SELECT order_json(%s)", order)["amount_refunded"], 2 * fare)
+        self.assertEqual(self.q1("SELECT status FROM orders WHERE id = %s", whole), "refunded")
+        self.assertEqual(self.refunds(whole), [("order-%d-refund" % whole, fare, "started")])
+        self.assertEqual(self.refunds(kept), [])
+        statuses = [p["status"] for p in self.pnr(mixed["pnr"])["passengers"]]
+        self.assertEqual(statuses, ["CNF", "CAN", "CAN"])
+        # Charting again, or owing the same part again, owes nothing more.
+        self.assertNotIn(mixed["hold_id"], [r[1] for r in self.q(
+            "SELECT run_id, hold_id FROM train_prepare_charts(1000000)")])
+        self.assertEqual(self.q1("SELECT order_refund_part(%s, %s, %s)", order, 2 * fare,
+                                 "order-%d-refund-chart" % order), "existing")
+        # The provider confirms; later cancelling refunds only what is left.
+        payment = self.q1("SELECT id FROM payments WHERE order_id = %s AND kind = 'refund'", order)
+        self.q("SELECT order_refund_part_done(%s, 're_chart')", payment)
+        self.assertEqual(self.q1("SELECT refund_state FROM orders WHERE id = %s", order), "done")
+        self.assertEqual(self.q1("SELECT outcome FROM order_cancel(NULL, %s)", order), "refund")
+        self.assertEqual([r[:2] for r in self.refunds(order)],
+                         [("order-%d-refund-chart" % order, 2 * fare),
+                          ("order-%d-refund" % order, fare)])
+        self.assertEqual(self.q1("SELECT order_refund_part(%s, 1, 'one-more')", order), "not_paid")
+
+    def test_refunds_never_exceed_the_paid_amount_even_at_once(self):
+        number = "7%s7" % TAG
+        self.import_train(number, ["A", "B", "C"], name="GUARD RAJDHANI")
+        date = datetime.date.today() + datetime.timedelta(days=15)
+        order = self.paid_order(self.booked(number, date, "A", "C", cls="1A", n=2))
+        amount = self.q1("SELECT amount FROM orders WHERE id = %s", order)
+        self.assertEqual(self.q1("SELECT order_refund_part(%s, %s, 'big')", order, amount + 1),
+                         "too_large")
+        self.assertEqual(self.q1("SELECT order_refund_part(%s, 0, 'zero')", order),
+                         "invalid_amount")
+        with self.assertRaises(psycopg2.errors.CheckViolation):
+            self.cur.execute("INSERT INTO payments (order_id, kind, idempotency_key, amount) "
+                             "VALUES (%s, 'refund', 'raw-too-much', %s)", (order, amount + 1))
+        # Two transactions each owing 60% at once, past the function's own
+        # check: the schema lets one through.
+        first, second = connect(), connect()
+        first.autocommit = second.autocommit = False
+        insert = ("INSERT INTO payments (order_id, kind, idempotency_key, amount) "
+                  "VALUES (%s, 'refund', %s, %s)")
+        a, b = first.cursor(), second.cursor()
+        a.execute(insert, (order, "race-a-%s" % TAG, amount * 6 // 10))
+        done = []
+        t = threading.Thread(target=lambda: done.append(
+            self._try(b, insert, (order, "race-b-%s" % TAG, amount * 6 // 10), second)))
+        t.start()
+        time.sleep(0.5)
+        first.commit()
+        t.join(30)
+        self.assertEqual(done, ["refused"])
+        self.assertEqual(self.q1("SELECT sum(amount) FROM payments WHERE order_id = %s "
+                                 "AND kind = 'refund'", order), amount * 6 // 10)
+        first.close()
+        second.close()
+
+    @staticmethod
+    def _try(cur, sql, args, conn):
+        try:
+            cur.execute(sql, args)
+            conn.commit()
+            return "committed"
+        except psycopg2.errors.CheckViolation:
+            conn.rollback()
+            return "refused"
+
+
+class RunComposition(TrainDb):
+    """One run's composition differing from its train's."""
+
+    def set_coaches(self, number, date, cls, n):
+        return self.q("SELECT outcome, run FROM train_set_run_coaches(%s, %s, %s, %s)",
+                      number, date, cls, n)[0]
+
+    def first_class(self, number, date):
+        run = self.q1("SELECT train_run_json(%s, %s)", number, date)
+        return [c for c in run["classes"] if c["class"] == "1A"][0]
+
+    def test_a_run_with_an_extra_coach_sells_its_berths_and_only_that_run(self):
+        number = "7%s8" % TAG
+        self.import_train(number, ["A", "B", "C"], name="AUGMENTED RAJDHANI")
+        d1 = datetime.date.today() + datetime.timedelta(days=16)
+        d2 = d1 + datetime.timedelta(days=1)
+        outcome, run = self.set_coaches(number, d1, "1A", 2)
+        self.assertEqual(outcome, "changed")
+        one = [c for c in run["classes"] if c["class"] == "1A"][0]
+        self.assertEqual((one["coaches"], one["quotas"][0]["available"]), (["H1", "H2"], 48))
+        two = self.first_class(number, d2)
+        self.assertEqual((two["coaches"], two["quotas"][0]["available"]), (["H1"], 24))
+        for date, cnf in ((d1, 30), (d2, 24)):
+            statuses = [p["status"] for _ in range(5)
+                        for p in self.booked(number, date, "A", "C", cls="1A", n=6)["passengers"]]
+            self.assertEqual(statuses.count("CNF"), cnf, date)
+            self.assertEqual(statuses.count("WL"), 30 - cnf, date)
+        self.assertEqual(self.q1("SELECT count(DISTINCT a.coach) FROM train_allocations a "
+                                 "JOIN train_runs r ON r.id = a.run_id WHERE r.train_number = %s "
+                                 "AND r.run_date = %s", number, d1), 2)
+        self.assertEqual(self.no_overlap(number), 0)
+        search = self.q1("SELECT train_search_json(%s, %s, %s)", code("A"), code("C"), d1)
+        mine = [t for t in search["trains"] if t["number"] == number][0]
+        gn = [c for c in mine["classes"] if c["class"] == "1A" and c["quota"] == "GN"][0]
+        self.assertEqual(gn["available"], 18)
+        # Passengers hold places: the composition stays.
+        self.assertEqual(self.set_coaches(number, d1, "1A", 1), ("in_use", None))
+        self.assertEqual(self.set_coaches(number, d2, "1A", 3), ("in_use", None))
+        self.assertEqual(self.first_class(number, d1)["coaches"], ["H1", "H2"])
+
+    def test_back_to_the_train_composition_and_refusals(self):
+        number = "7%s9" % TAG
+        self.import_train(number, ["A", "B", "C"], name="RESIZED RAJDHANI")
+        date = datetime.date.today() + datetime.timedelta(days=17)
+        run = self.q1("SELECT id FROM train_runs WHERE train_number = %s AND run_date = %s",
+                      number, date)
+        self.assertEqual(self.set_coaches(number, date, "3A", 6)[0], "changed")
+        self.assertEqual(self.q("SELECT coaches, gn_berths + tq_berths + ld_berths "
+                                "FROM train_run_classes WHERE run_id = %s", run),
+                         [(6, 6 * 64 - 8)])
+        self.assertEqual(self.set_coaches(number, date, "3A", 4)[0], "changed")
+        self.assertEqual(self.q1("SELECT count(*) FROM train_run_classes WHERE run_id = %s", run),
+                         0)
+        for args, outcome in (((number, date, "3A", 0), "invalid_coaches"),
+                              ((number, date, "3A", 25), "invalid_coaches"),
+                              ((number, date, "SL", 2), "unknown_class"),
+                              ((number, date + datetime.timedelta(days=300), "3A", 2),
+                               "run_not_found"),
+                              (("0000000", date, "3A", 2), "train_not_found")):
+            self.assertEqual(self.set_coaches(*args), (outcome, None), args)
+        self.cur.execute("UPDATE train_runs SET chart_prepared_at = now() WHERE id = %s", (run,))
+        self.assertEqual(self.set_coaches(number, date, "3A", 5), ("chart_prepared", None))
+        self.assertEqual(self.q1("SELECT count(*) FROM train_run_classes WHERE run_id = %s", run),
+                         0)
 
 
 class BadInput(TrainDb):

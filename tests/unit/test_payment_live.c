@@ -434,11 +434,31 @@ static void test_refund(void **state)
     assert_int_equal(r.refund_amount, 500);
     assert_string_equal(r.intent_id, created.intent_id);
 
-    /* A lost answer to a refund is retried with its key: refunded once. */
+    /* A lost answer to a partial refund is retried with its key: that
+     * part is refunded once. */
+    inject("[{\"match\": \"refund\", \"after_commit_status\": 500}]");
+    next_key(key, sizeof(key), "refund");
+    assert_int_equal(payment_refund(client, created.intent_id, 700, key, &r), PAYMENT_SUCCEEDED);
+    assert_int_equal(r.refund_amount, 700);
+    assert_true(r.replayed);
+    assert_int_equal(ledger_for_order(order).refunded, 1200);
+
+    /* More than is left: refused, nothing refunded. */
+    next_key(key, sizeof(key), "refund");
+    assert_int_equal(payment_refund(client, created.intent_id, 801, key, &r),
+                     PAYMENT_INVALID_REQUEST);
+    assert_string_equal(r.error_code, "amount_too_large");
+    assert_int_equal(r.http_status, 400);
+    assert_true(payment_api_error_from_result(&r, &error));
+    assert_string_equal(error.code, "refund_too_large");
+    assert_int_equal(ledger_for_order(order).refunded, 1200);
+
+    /* A lost answer to a refund of the rest is retried with its key:
+     * refunded once. */
     inject("[{\"match\": \"refund\", \"after_commit_status\": 500}]");
     next_key(key, sizeof(key), "refund");
     assert_int_equal(payment_refund(client, created.intent_id, 0, key, &r), PAYMENT_SUCCEEDED);
-    assert_int_equal(r.refund_amount, 1500);
+    assert_int_equal(r.refund_amount, 800);
     assert_true(r.replayed);
 
     next_key(key, sizeof(key), "refund");

@@ -125,6 +125,13 @@ static void test_path_values(void **state)
     assert_false(train_pnr_valid("123456789"));
     assert_false(train_pnr_valid("12345678901"));
     assert_false(train_pnr_valid("12345x7890"));
+    static const char *const classes[] = {"1A", "2A", "3A", "SL", "CC", "2S"};
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+        assert_true(train_class_valid(classes[i]));
+    static const char *const not_classes[] = {"", "1a", "sl", "3A ", "EC", "SLX", "GN"};
+    for (size_t i = 0; i < sizeof(not_classes) / sizeof(not_classes[0]); i++)
+        assert_false(train_class_valid(not_classes[i]));
+    assert_false(train_class_valid(NULL));
 }
 
 int main(void)
