@@ -381,6 +381,99 @@ END $$;
 
 -- ---- the PostgreSQL backend: answering ----
 
+-- Whether a document passes the filters of a search other than text and
+-- city: its type is wanted; an event starts in [p_lo, p_hi) and has the
+-- category asked for; a train passes date filters but no category filter.
+-- A plain SQL expression, so PostgreSQL inlines it into the queries below.
+CREATE OR REPLACE FUNCTION search_passes(p_type text, p_starts timestamptz, p_category text,
+                                         p_event boolean, p_train boolean, p_lo timestamptz,
+                                         p_hi timestamptz, p_want_category text)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_type = 'train' THEN p_train AND p_want_category IS NULL
+                ELSE p_event AND p_starts >= p_lo AND p_starts < p_hi
+                     AND (p_want_category IS NULL OR p_category = p_want_category) END
+$$;
+
+-- The answer of a search from its parts: the total, the page of matches
+-- in order, and the facets (JSON arrays of {"value","count"}, NULL for
+-- none). The documents are read for the page only. Each hit is its
+-- document's text with "score" put first: merging a jsonb object per hit
+-- cost more than everything else in a typical search.
+CREATE OR REPLACE FUNCTION search_answer_json(p_total bigint, p_page search_page_row[],
+                                              p_city json, p_category json)
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN json_build_object(
+        'total', p_total,
+        'hits', coalesce((SELECT ('[' || string_agg('{"score": ' || round(x.score::numeric, 4)
+                                                    || ', ' || substr(search_hit(d.doc_type, d.doc)::text, 2),
+                                                    ', ' ORDER BY x.o) || ']')::json
+                          FROM unnest(p_page) WITH ORDINALITY AS x(doc_type, doc_id, score, o)
+                          JOIN search_documents d
+                            ON d.doc_type = x.doc_type AND d.doc_id = x.doc_id), '[]'),
+        'facets', json_build_object('city', coalesce(p_city, '[]'),
+                                    'category', coalesce(p_category, '[]')));
+END $$;
+
+-- /api/search without text: upcoming events soonest first, then trains
+-- (score 0), with the filters of search_json (p_city_key is a synonym
+-- group key or NULL).
+CREATE OR REPLACE FUNCTION search_browse_json(p_event boolean, p_train boolean, p_city_key text,
+                                              p_category text, p_lo timestamptz,
+                                              p_hi timestamptz, p_limit int, p_offset int)
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_result json;
+BEGIN
+    -- Two queries, so that each has a plan of its own: the city's index
+    -- drives the first.
+    IF p_city_key IS NOT NULL THEN
+        WITH m AS MATERIALIZED (
+            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at
+            FROM search_documents d
+            WHERE search_passes(d.doc_type, d.starts_at, d.category, p_event, p_train, p_lo,
+                                p_hi, p_category)
+              AND d.city_keys @> ARRAY[p_city_key])
+        SELECT search_answer_json(
+                   (SELECT count(*) FROM m),
+                   (SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
+                                     ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
+                    FROM (SELECT * FROM m ORDER BY starts_at NULLS LAST, doc_type, doc_id
+                          LIMIT p_limit OFFSET p_offset) p),
+                   (SELECT json_agg(json_build_object('value', city, 'count', c)
+                                    ORDER BY c DESC, city)
+                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+                   (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                    ORDER BY c DESC, category)
+                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f))
+        INTO v_result;
+    ELSE
+        WITH m AS MATERIALIZED (
+            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at
+            FROM search_documents d
+            WHERE search_passes(d.doc_type, d.starts_at, d.category, p_event, p_train, p_lo,
+                                p_hi, p_category))
+        SELECT search_answer_json(
+                   (SELECT count(*) FROM m),
+                   (SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
+                                     ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
+                    FROM (SELECT * FROM m ORDER BY starts_at NULLS LAST, doc_type, doc_id
+                          LIMIT p_limit OFFSET p_offset) p),
+                   (SELECT json_agg(json_build_object('value', city, 'count', c)
+                                    ORDER BY c DESC, city)
+                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+                   (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                    ORDER BY c DESC, category)
+                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f))
+        INTO v_result;
+    END IF;
+    RETURN v_result;
+END $$;
+
 -- /api/search: the same answer shape as es_map_search_response:
 -- {"total", "hits": [{...document fields..., "score"}],
 --  "facets": {"city": [{"value","count"}], "category": [...]}}.
@@ -389,87 +482,113 @@ END $$;
 -- document matches a word of it, typos are tolerated instead through
 -- trigram word similarity of the query to title + performer (a trigram
 -- scan is far costlier than a word lookup, so it only runs when needed).
--- Built as dynamic SQL with only the filters present, so each search is
--- planned for its own filters and uses the indexes that serve them; the
--- matches carry only narrow columns, and the documents are fetched for the
--- one page shown.
+--
+-- Every query here is static SQL, so plpgsql prepares each once per
+-- connection and reuses its plan (generic: the GIN index of the text
+-- match drives the text shapes whatever the filters; absent filters are
+-- parameters that make their condition true). Building the query as text
+-- and EXECUTE-ing it cost a parse and a plan of the whole CTE on every
+-- search. The matches carry only narrow columns; the documents are fetched
+-- for the one page shown. Without text the answer comes from
+-- search_browse_json.
 CREATE OR REPLACE FUNCTION search_json(p_q text, p_types text[], p_city text, p_category text,
                                        p_from date, p_to date, p_past boolean,
                                        p_limit int, p_offset int)
 RETURNS json LANGUAGE plpgsql STABLE
 SET pg_trgm.word_similarity_threshold = 0.5
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_q text := nullif(btrim(search_fold(p_q)), '');
     v_tsq tsquery;
     v_city text := nullif(btrim(search_fold(p_city)), '');
-    v_where text := 'true';
-    v_match text;
-    v_score text := '0::real';
-    v_order text := 'm.starts_at NULLS LAST, m.doc_type, m.doc_id';
+    v_event boolean := p_types IS NULL OR 'event' = ANY (p_types);
+    v_train boolean := p_types IS NULL OR 'train' = ANY (p_types);
+    v_lo timestamptz := '-infinity';
+    v_hi timestamptz := 'infinity';
     v_result json;
-    v_sql text := $f$
-        WITH m AS MATERIALIZED (
-            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at, (%s)::real AS score
-            FROM search_documents d WHERE %s),
-        page AS (
-            SELECT m.doc_type, m.doc_id, m.score, m.starts_at
-            FROM m ORDER BY %s LIMIT $7 OFFSET $8)
-        SELECT json_build_object(
-            'total', (SELECT count(*) FROM m),
-            'hits', coalesce((SELECT json_agg(search_hit(d.doc_type, d.doc)
-                                              || jsonb_build_object('score', round(m.score::numeric, 4))
-                                              ORDER BY %s)
-                              FROM page m JOIN search_documents d
-                                ON d.doc_type = m.doc_type AND d.doc_id = m.doc_id), '[]'),
-            'facets', json_build_object(
-                'city', coalesce((SELECT json_agg(json_build_object('value', city, 'count', c)
-                                                  ORDER BY c DESC, city)
-                                  FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
-                                        GROUP BY city ORDER BY c DESC, city LIMIT 20) f), '[]'),
-                'category', coalesce((SELECT json_agg(json_build_object('value', category, 'count', c)
-                                                      ORDER BY c DESC, category)
-                                      FROM (SELECT category, count(*) AS c FROM m
-                                            WHERE category IS NOT NULL
-                                            GROUP BY category ORDER BY c DESC, category LIMIT 20) f),
-                                     '[]')))
-        $f$;
+    v_total bigint;
 BEGIN
-    IF p_types IS NOT NULL THEN
-        v_where := v_where || ' AND d.doc_type = ANY ($2)';
-    END IF;
     IF NOT p_past THEN
-        v_where := v_where || ' AND (d.starts_at >= now() OR d.doc_type = ''train'')';
+        v_lo := now();
     END IF;
     IF p_from IS NOT NULL THEN
-        v_where := v_where || ' AND (d.starts_at >= $5::timestamp AT TIME ZONE ''UTC'' OR d.doc_type = ''train'')';
+        v_lo := greatest(v_lo, p_from::timestamp AT TIME ZONE 'UTC');
     END IF;
     IF p_to IS NOT NULL THEN
-        v_where := v_where || ' AND (d.starts_at < ($6 + 1)::timestamp AT TIME ZONE ''UTC'' OR d.doc_type = ''train'')';
+        v_hi := (p_to + 1)::timestamp AT TIME ZONE 'UTC';
     END IF;
     IF v_city IS NOT NULL THEN
         v_city := search_city_key(v_city);
-        v_where := v_where || ' AND d.city_keys @> ARRAY[$3]';
     END IF;
-    IF p_category IS NOT NULL THEN
-        v_where := v_where || ' AND d.category = $4';
+    IF v_q IS NULL THEN
+        RETURN search_browse_json(v_event, v_train, v_city, p_category, v_lo, v_hi,
+                                  p_limit, p_offset);
     END IF;
-    IF v_q IS NOT NULL THEN
-        v_tsq := replace(plainto_tsquery('simple', v_q)::text, ' & ', ' | ')::tsquery;
-        v_order := 'm.score DESC, ' || v_order;
-        IF numnode(v_tsq) > 0
-           AND EXISTS (SELECT 1 FROM search_documents WHERE tsv @@ v_tsq) THEN
-            v_match := 'd.tsv @@ $9';
-            v_score := 'ts_rank(d.tsv, $9)';
-        ELSE
-            v_match := '$1 <% d.names';
-            v_score := 'word_similarity($1, d.names)';
+    v_tsq := replace(plainto_tsquery('simple', v_q)::text, ' & ', ' | ')::tsquery;
+    -- Typos are tolerated only when no document at all (whatever the
+    -- filters) has a word of the query. Searching the words first and
+    -- asking that only when nothing passed the filters spares the common
+    -- case a second index scan.
+    IF numnode(v_tsq) > 0 THEN
+        WITH m AS MATERIALIZED (
+            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at,
+                   ts_rank(d.tsv, v_tsq) AS score
+            FROM search_documents d
+            WHERE d.tsv @@ v_tsq
+              AND search_passes(d.doc_type, d.starts_at, d.category, v_event, v_train, v_lo,
+                                v_hi, p_category)
+              AND (v_city IS NULL OR d.city_keys @> ARRAY[v_city])),
+        t AS (SELECT count(*) AS n FROM m)
+        SELECT search_answer_json(
+                   (SELECT n FROM t),
+                   (SELECT array_agg(row(p.doc_type, p.doc_id, p.score)::search_page_row
+                                     ORDER BY p.score DESC, p.starts_at NULLS LAST, p.doc_type,
+                                              p.doc_id)
+                    FROM (SELECT * FROM m ORDER BY score DESC, starts_at NULLS LAST, doc_type,
+                                                   doc_id
+                          LIMIT p_limit OFFSET p_offset) p),
+                   (SELECT json_agg(json_build_object('value', city, 'count', c)
+                                    ORDER BY c DESC, city)
+                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+                   (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                    ORDER BY c DESC, category)
+                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f)),
+               (SELECT n FROM t)
+        INTO v_result, v_total;
+        IF v_total > 0 OR EXISTS (SELECT 1 FROM search_documents WHERE tsv @@ v_tsq) THEN
+            RETURN v_result;
         END IF;
-        v_where := v_where || ' AND ' || v_match;
     END IF;
-    EXECUTE format(v_sql, v_score, v_where, v_order, v_order)
-    INTO v_result
-    USING v_q, p_types, v_city, p_category, p_from, p_to, p_limit, p_offset, v_tsq;
+        WITH m AS MATERIALIZED (
+            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at,
+                   word_similarity(v_q, d.names) AS score
+            FROM search_documents d
+            WHERE v_q <% d.names
+              AND search_passes(d.doc_type, d.starts_at, d.category, v_event, v_train, v_lo,
+                                v_hi, p_category)
+              AND (v_city IS NULL OR d.city_keys @> ARRAY[v_city])),
+        t AS (SELECT count(*) AS n FROM m)
+        SELECT search_answer_json(
+                   (SELECT n FROM t),
+                   (SELECT array_agg(row(p.doc_type, p.doc_id, p.score)::search_page_row
+                                     ORDER BY p.score DESC, p.starts_at NULLS LAST, p.doc_type,
+                                              p.doc_id)
+                    FROM (SELECT * FROM m ORDER BY score DESC, starts_at NULLS LAST, doc_type,
+                                                   doc_id
+                          LIMIT p_limit OFFSET p_offset) p),
+                   (SELECT json_agg(json_build_object('value', city, 'count', c)
+                                    ORDER BY c DESC, city)
+                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+                   (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                    ORDER BY c DESC, category)
+                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f)),
+               (SELECT n FROM t)
+        INTO v_result, v_total;
     RETURN v_result;
 END $$;
 
