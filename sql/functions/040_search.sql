@@ -332,6 +332,92 @@ RETURNS void LANGUAGE sql AS $$
     DELETE FROM search_documents
 $$;
 
+-- ---- counts for browsing without text (search_browse_counts) ----
+
+-- Events starting at or after this time are in search_browse_counts;
+-- 'infinity' (none) before the first rebuild.
+CREATE OR REPLACE FUNCTION search_browse_since()
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT to_timestamp(value) FROM search_state WHERE name = 'browse_since'),
+                    'infinity')
+$$;
+
+-- Statement trigger on search_documents: adds what the statement inserted
+-- and takes away what it deleted or replaced, in a fixed row order so
+-- that concurrent writers lock count rows in the same order.
+CREATE OR REPLACE FUNCTION search_browse_count_change()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_since timestamptz := search_browse_since();
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO search_browse_counts AS c (doc_type, city_key, city, category, n)
+        SELECT o.doc_type, k, coalesce(o.city, ''), coalesce(o.category, ''), -count(*)
+        FROM search_old_rows o, unnest(array_append(o.city_keys, '')) AS k
+        WHERE o.doc_type = 'train' OR o.starts_at >= v_since
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (doc_type, city_key, city, category) DO UPDATE SET n = c.n + excluded.n;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO search_browse_counts AS c (doc_type, city_key, city, category, n)
+        SELECT o.doc_type, k, coalesce(o.city, ''), coalesce(o.category, ''), count(*)
+        FROM search_new_rows o, unnest(array_append(o.city_keys, '')) AS k
+        WHERE o.doc_type = 'train' OR o.starts_at >= v_since
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (doc_type, city_key, city, category) DO UPDATE SET n = c.n + excluded.n;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER search_browse_insert AFTER INSERT ON search_documents
+    REFERENCING NEW TABLE AS search_new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION search_browse_count_change();
+CREATE OR REPLACE TRIGGER search_browse_update AFTER UPDATE ON search_documents
+    REFERENCING OLD TABLE AS search_old_rows NEW TABLE AS search_new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION search_browse_count_change();
+CREATE OR REPLACE TRIGGER search_browse_delete AFTER DELETE ON search_documents
+    REFERENCING OLD TABLE AS search_old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION search_browse_count_change();
+
+-- Recounts search_browse_counts from search_documents with browse_since
+-- moved to p_since (now when NULL; tests move it back). Writers of search_documents wait for it (SHARE lock), so
+-- no change is counted twice or missed; with p_nowait it gives up at once
+-- (returning false) when a writer is busy instead of waiting.
+CREATE OR REPLACE FUNCTION search_browse_rebuild(p_nowait boolean DEFAULT false,
+                                                 p_since timestamptz DEFAULT NULL)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    v_since timestamptz := date_trunc('second', least(coalesce(p_since, now()), now()));
+BEGIN
+    IF p_nowait THEN
+        BEGIN
+            LOCK TABLE search_documents IN SHARE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN false;
+        END;
+    ELSE
+        LOCK TABLE search_documents IN SHARE MODE;
+    END IF;
+    DELETE FROM search_browse_counts;
+    INSERT INTO search_browse_counts (doc_type, city_key, city, category, n)
+    SELECT d.doc_type, k, coalesce(d.city, ''), coalesce(d.category, ''), count(*)
+    FROM search_documents d, unnest(array_append(d.city_keys, '')) AS k
+    WHERE d.doc_type = 'train' OR d.starts_at >= v_since
+    GROUP BY 1, 2, 3, 4;
+    INSERT INTO search_state (name, value)
+    VALUES ('browse_since', extract(epoch FROM v_since)::bigint)
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+    RETURN true;
+END $$;
+
+-- The first migrate that has the counts fills them.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM search_state WHERE name = 'browse_since') THEN
+        PERFORM search_browse_rebuild();
+    END IF;
+END $$;
+
 -- ---- seats_available without touching the hold path ----
 --
 -- hold_create runs thousands of times a second, so no trigger sits on holds
@@ -376,6 +462,11 @@ BEGIN
            WHERE s.event_id = w.event_id AND s.held_until <= now());
     GET DIAGNOSTICS v_count = ROW_COUNT;
     DELETE FROM search_watch WHERE until < now();
+    -- Keep the events started since browse_since (subtracted by every
+    -- browse) to about an hour's worth.
+    IF search_browse_since() < now() - interval '1 hour' THEN
+        PERFORM search_browse_rebuild(true);
+    END IF;
     RETURN v_count;
 END $$;
 
@@ -417,60 +508,105 @@ END $$;
 
 -- /api/search without text: upcoming events soonest first, then trains
 -- (score 0), with the filters of search_json (p_city_key is a synonym
--- group key or NULL).
+-- group key or NULL). For the usual question (what is on from now on,
+-- perhaps in a city or a category) the total and the facets come from
+-- search_browse_counts minus the events that have started since it was
+-- counted, and the page is read in order from the browse index; other
+-- date ranges count the matches. Planned per call (custom plans): how
+-- selective a city and a category are decides between reading the index
+-- in order and sorting the matches.
 CREATE OR REPLACE FUNCTION search_browse_json(p_event boolean, p_train boolean, p_city_key text,
                                               p_category text, p_lo timestamptz,
                                               p_hi timestamptz, p_limit int, p_offset int)
-RETURNS json LANGUAGE plpgsql STABLE AS $$
+RETURNS json LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_custom_plan
+AS $$
 DECLARE
+    v_since timestamptz := search_browse_since();
+    v_events bigint;
+    v_total bigint;
+    v_page search_page_row[];
+    v_city json;
+    v_category json;
     v_result json;
 BEGIN
-    -- Two queries, so that each has a plan of its own: the city's index
-    -- drives the first.
-    IF p_city_key IS NOT NULL THEN
-        WITH m AS MATERIALIZED (
-            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at
-            FROM search_documents d
-            WHERE search_passes(d.doc_type, d.starts_at, d.category, p_event, p_train, p_lo,
-                                p_hi, p_category)
-              AND d.city_keys @> ARRAY[p_city_key])
-        SELECT search_answer_json(
-                   (SELECT count(*) FROM m),
-                   (SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
-                                     ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
-                    FROM (SELECT * FROM m ORDER BY starts_at NULLS LAST, doc_type, doc_id
-                          LIMIT p_limit OFFSET p_offset) p),
-                   (SELECT json_agg(json_build_object('value', city, 'count', c)
-                                    ORDER BY c DESC, city)
-                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
-                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
-                   (SELECT json_agg(json_build_object('value', category, 'count', c)
-                                    ORDER BY c DESC, category)
-                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
-                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f))
-        INTO v_result;
-    ELSE
-        WITH m AS MATERIALIZED (
-            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at
-            FROM search_documents d
-            WHERE search_passes(d.doc_type, d.starts_at, d.category, p_event, p_train, p_lo,
-                                p_hi, p_category))
-        SELECT search_answer_json(
-                   (SELECT count(*) FROM m),
-                   (SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
-                                     ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
-                    FROM (SELECT * FROM m ORDER BY starts_at NULLS LAST, doc_type, doc_id
-                          LIMIT p_limit OFFSET p_offset) p),
-                   (SELECT json_agg(json_build_object('value', city, 'count', c)
-                                    ORDER BY c DESC, city)
-                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
-                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
-                   (SELECT json_agg(json_build_object('value', category, 'count', c)
-                                    ORDER BY c DESC, category)
-                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
-                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f))
-        INTO v_result;
+    IF p_lo = now() AND p_hi = 'infinity' AND v_since <= now() THEN
+        WITH c AS (
+            SELECT x.doc_type, x.city, x.category, sum(x.n) AS n
+            FROM (SELECT b.doc_type, b.city, b.category, b.n
+                  FROM search_browse_counts b
+                  WHERE b.city_key = coalesce(p_city_key, '')
+                    AND CASE WHEN b.doc_type = 'train' THEN p_train AND p_category IS NULL
+                             ELSE p_event AND (p_category IS NULL OR b.category = p_category) END
+                  UNION ALL
+                  SELECT 'event', coalesce(d.city, ''), coalesce(d.category, ''), -count(*)
+                  FROM search_documents d
+                  WHERE p_event AND d.doc_type = 'event'
+                    AND d.starts_at >= v_since AND d.starts_at < p_lo
+                    AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+                    AND (p_category IS NULL OR d.category = p_category)
+                  GROUP BY 1, 2, 3) x
+            GROUP BY 1, 2, 3)
+        SELECT (SELECT coalesce(sum(n), 0)::bigint FROM c WHERE doc_type = 'event'),
+               (SELECT coalesce(sum(n), 0)::bigint FROM c),
+               (SELECT json_agg(json_build_object('value', city, 'count', n)
+                                ORDER BY n DESC, city)
+                FROM (SELECT city, sum(n) AS n FROM c
+                      WHERE doc_type = 'event' AND city <> ''
+                      GROUP BY city HAVING sum(n) > 0 ORDER BY 2 DESC, city LIMIT 20) f),
+               (SELECT json_agg(json_build_object('value', category, 'count', n)
+                                ORDER BY n DESC, category)
+                FROM (SELECT category, sum(n) AS n FROM c
+                      WHERE doc_type = 'event' AND category <> ''
+                      GROUP BY category HAVING sum(n) > 0 ORDER BY 2 DESC, category
+                      LIMIT 20) f)
+        INTO v_events, v_total, v_city, v_category;
+        -- The page: events from the browse index (from now on), then
+        -- trains in number order only when the page reaches past the
+        -- events; each part stops after the rows the page needs.
+        SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
+                         ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
+        INTO v_page
+        FROM (SELECT * FROM (
+                  (SELECT d.doc_type, d.doc_id, d.starts_at
+                   FROM search_documents d
+                   WHERE p_event AND d.doc_type = 'event' AND d.starts_at >= p_lo
+                     AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+                     AND (p_category IS NULL OR d.category = p_category)
+                   ORDER BY d.starts_at, d.doc_type, d.doc_id
+                   LIMIT p_limit + p_offset)
+                  UNION ALL
+                  (SELECT d.doc_type, d.doc_id, d.starts_at
+                   FROM search_documents d
+                   WHERE v_events < p_limit + p_offset
+                     AND p_train AND p_category IS NULL AND d.doc_type = 'train'
+                     AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+                   ORDER BY d.doc_type, d.doc_id
+                   LIMIT p_limit + p_offset)) u
+              ORDER BY u.starts_at NULLS LAST, u.doc_type, u.doc_id
+              LIMIT p_limit OFFSET p_offset) p;
+        RETURN search_answer_json(v_total, v_page, v_city, v_category);
     END IF;
+    WITH m AS MATERIALIZED (
+        SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at
+        FROM search_documents d
+        WHERE search_passes(d.doc_type, d.starts_at, d.category, p_event, p_train, p_lo, p_hi,
+                            p_category)
+          AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key]))
+    SELECT search_answer_json(
+               (SELECT count(*) FROM m),
+               (SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
+                                 ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
+                FROM (SELECT * FROM m ORDER BY starts_at NULLS LAST, doc_type, doc_id
+                      LIMIT p_limit OFFSET p_offset) p),
+               (SELECT json_agg(json_build_object('value', city, 'count', c) ORDER BY c DESC, city)
+                FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                      GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+               (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                ORDER BY c DESC, category)
+                FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                      GROUP BY category ORDER BY c DESC, category LIMIT 20) f))
+    INTO v_result;
     RETURN v_result;
 END $$;
 
