@@ -380,9 +380,10 @@ CREATE OR REPLACE TRIGGER search_browse_delete AFTER DELETE ON search_documents
     FOR EACH STATEMENT EXECUTE FUNCTION search_browse_count_change();
 
 -- Recounts search_browse_counts from search_documents with browse_since
--- moved to p_since (now when NULL; tests move it back). Writers of search_documents wait for it (SHARE lock), so
--- no change is counted twice or missed; with p_nowait it gives up at once
--- (returning false) when a writer is busy instead of waiting.
+-- moved to p_since (now when NULL; tests move it back). Writers of
+-- search_documents wait for it (SHARE lock), so no change is counted twice
+-- or missed; with p_nowait it gives up at once (returning false) when a
+-- writer is busy instead of waiting.
 CREATE OR REPLACE FUNCTION search_browse_rebuild(p_nowait boolean DEFAULT false,
                                                  p_since timestamptz DEFAULT NULL)
 RETURNS boolean LANGUAGE plpgsql AS $$
@@ -496,9 +497,10 @@ RETURNS json LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN json_build_object(
         'total', p_total,
-        'hits', coalesce((SELECT ('[' || string_agg('{"score": ' || round(x.score::numeric, 4)
-                                                    || ', ' || substr(search_hit(d.doc_type, d.doc)::text, 2),
-                                                    ', ' ORDER BY x.o) || ']')::json
+        'hits', coalesce((SELECT ('[' || string_agg(
+                                     '{"score": ' || round(x.score::numeric, 4) || ', '
+                                     || substr(search_hit(d.doc_type, d.doc)::text, 2),
+                                     ', ' ORDER BY x.o) || ']')::json
                           FROM unnest(p_page) WITH ORDINALITY AS x(doc_type, doc_id, score, o)
                           JOIN search_documents d
                             ON d.doc_type = x.doc_type AND d.doc_id = x.doc_id), '[]'),
