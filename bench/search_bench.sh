@@ -8,7 +8,12 @@
 # railway network from ../shared/data/railways through the admin import
 # when the trains import exists, times `boxoffice-indexer --full`, then runs
 # wrk (32 connections, 2 threads) over lists of distinct queries of each
-# kind and prints p50 / p99 / requests per second. Leaves nothing running.
+# kind and prints p50 / p99 / requests per second and the load average.
+# Each kind runs against two stacks over the same database, one after the
+# other: "query" with the workers' answer cache off (search_cache_ms = 0:
+# what the queries themselves cost) and "cached" with it on (1 s), next to
+# /healthz (one trivial query) as the ceiling of the same minute.
+# Leaves nothing running.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/common.sh"
@@ -23,6 +28,7 @@ chmod 755 "$WORK"
 
 cleanup() {
     STATE=$WORK/stack stack_stop 2>/dev/null
+    STATE=$WORK/stack-cached stack_stop 2>/dev/null
     [ -n "${PG_HOME:-}" ] && pg_down "$PG_HOME"
     rm -rf "$WORK" 2>/dev/null
     [ -n "${PG_HOME:-}" ] && rm -rf "$PG_HOME" 2>/dev/null
@@ -54,7 +60,8 @@ BIN_DIR=$BUILD
 LIMITS=open
 ACCESS_LOG=off
 NO_INDEXER=1
-EXTRA_CONFIG="log_level = warn"
+EXTRA_CONFIG="log_level = warn
+search_cache_ms = 0"
 stack_start
 URL="http://127.0.0.1:$PORT"
 export BOXOFFICE_ADMIN_PASSWORD=$(random_hex | cut -c1-20)
@@ -133,20 +140,34 @@ for name, paths in lists.items():
         f.write("\n".join(paths) + "\n")
 PY
 
-say "== wrk: $CONNECTIONS connections, 2 threads, ${SECONDS_EACH} s per kind"
-printf '%-16s %10s %10s %10s %10s\n' kind p50_ms p99_ms req_per_s non2xx
+# The second stack: the same build and database, answer cache on.
+STATE=$WORK/stack-cached
+CACHED_PORT=$((PORT + 2))
+(PORT=$CACHED_PORT SANDBOX_PORT=$((CACHED_PORT + 1)) EXTRA_CONFIG="log_level = warn
+search_cache_ms = 1000" stack_start)
+CACHED_URL="http://127.0.0.1:$CACHED_PORT"
+echo "/healthz" >"$WORK/list_0_healthz"
+
+say "== wrk: $CONNECTIONS connections, 2 threads, ${SECONDS_EACH} s per kind and stack"
+printf '%-16s %-7s %10s %10s %10s %8s  %s\n' kind stack p50_ms p99_ms req_per_s non2xx load
 for list in "$WORK"/list_*; do
     kind=${list##*/list_}
-    # warm up, then measure
-    wrk -t2 -c"$CONNECTIONS" -d3s -s "$ROOT/bench/search_bench.lua" "$URL" -- "$list" >/dev/null
-    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$ROOT/bench/search_bench.lua" \
-        "$URL" -- "$list" >"$WORK/wrk_$kind.txt"
-    awk -v kind="$kind" '
-        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
-                         if (v ~ /s$/) return v * 1000; return v }
-        $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
-        /^Requests\/sec/ { rps = $2 } /Non-2xx/ { bad = $NF }
-        END { printf "%-16s %10.2f %10.2f %10.0f %10d\n", kind, p50, p99, rps, bad }' \
-        "$WORK/wrk_$kind.txt"
+    kind=${kind#0_}
+    for stack in query cached; do
+        url=$URL
+        [ "$stack" = cached ] && url=$CACHED_URL
+        # warm up, then measure
+        wrk -t2 -c"$CONNECTIONS" -d3s -s "$ROOT/bench/search_bench.lua" "$url" -- "$list" >/dev/null
+        wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$ROOT/bench/search_bench.lua" \
+            "$url" -- "$list" >"$WORK/wrk_${kind}_$stack.txt"
+        awk -v kind="$kind" -v stack="$stack" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" '
+            function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
+                             if (v ~ /s$/) return v * 1000; return v }
+            $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+            /^Requests\/sec/ { rps = $2 } /Non-2xx/ { bad = $NF }
+            END { printf "%-16s %-7s %10.2f %10.2f %10.0f %8d  %s\n",
+                         kind, stack, p50, p99, rps, bad, load }' \
+            "$WORK/wrk_${kind}_$stack.txt"
+    done
 done
 say "== done ($DOCS documents: $(psql_b -tAc "SELECT count(*) FROM search_documents WHERE doc_type = 'event'") events, $TRAINS trains)"

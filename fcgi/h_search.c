@@ -3,6 +3,7 @@
  * PostgreSQL or ElasticSearch. */
 #include "handlers.h"
 #include "search.h"
+#include "worker.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,17 @@ static bool h_search_types(struct request *req, struct response *res, unsigned *
     return true;
 }
 
+/* The worker's search backend, opened on first use and kept for the
+ * process: its answer cache and, with ElasticSearch, its HTTP connection
+ * serve every later request. NULL when out of memory or es_url is unusable. */
+static struct search_backend *h_search_backend(struct request *req)
+{
+    struct worker_state *state = req->process;
+    if (state->search == NULL)
+        state->search = search_open(req->db, req->cfg->es_url, req->cfg->search_cache_ms);
+    return state->search;
+}
+
 static void h_search_answer(struct request *req, struct response *res, enum search_status st,
                             char *json)
 {
@@ -151,13 +163,12 @@ void h_search_query(struct request *req, struct response *res)
     query.page = (int)page;
     query.per_page = (int)per_page;
 
-    struct search_backend *backend = search_open(req->db, req->cfg->es_url);
+    struct search_backend *backend = h_search_backend(req);
     if (backend == NULL) {
         h_search_answer(req, res, SEARCH_ERROR, NULL);
         return;
     }
     enum search_status st = search_run(backend, &query, &json);
-    search_close(backend);
     h_search_answer(req, res, st, json);
 }
 
@@ -176,12 +187,11 @@ void h_search_suggest(struct request *req, struct response *res)
         h_search_fail(res, "invalid_q", "q is required.");
         return;
     }
-    struct search_backend *backend = search_open(req->db, req->cfg->es_url);
+    struct search_backend *backend = h_search_backend(req);
     if (backend == NULL) {
         h_search_answer(req, res, SEARCH_ERROR, NULL);
         return;
     }
     enum search_status st = search_suggest(backend, q, (int)size, &json);
-    search_close(backend);
     h_search_answer(req, res, st, json);
 }

@@ -243,6 +243,7 @@ int worker_run(const struct config *cfg, int listen_fd)
 done:
     queue_cache_free(&state.queue);
     payment_close(state.payment);
+    search_close(state.search);
     db_close(state.db);
     return status;
 }

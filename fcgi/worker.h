@@ -9,6 +9,7 @@
 #include "db.h"
 #include "payment.h"
 #include "queue_cache.h"
+#include "search.h"
 #include "soldout.h"
 
 /* Per-process state a handler may use through req->process. */
@@ -18,6 +19,7 @@ struct worker_state {
     struct soldout_cache soldout;
     struct queue_cache queue; /* waiting-room admission state, refreshed each second */
     struct payment_client *payment; /* the payment provider, opened on first use (h_order.c) */
+    struct search_backend *search;  /* search (and its answer cache), opened on first use */
 };
 
 /* Runs the accept loop on listen_fd until SIGTERM or SIGINT, finishing the

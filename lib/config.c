@@ -42,6 +42,7 @@ static const struct config_key config_keys[] = {
     STR(payment_webhook_secret, "", true),
     INT(payment_timeout_ms, "10000", 100, 120000),
     STR(es_url, "", false),
+    INT(search_cache_ms, "0", 0, 1000),
     STR(cookie_secure, "no", false),
 };
 

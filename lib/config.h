@@ -26,6 +26,7 @@ struct config {
     char payment_webhook_secret[CONFIG_STRING_MAX]; /* secret */
     int payment_timeout_ms;
     char es_url[CONFIG_STRING_MAX]; /* empty: PostgreSQL full-text search */
+    int search_cache_ms;            /* how long a worker may reuse a search answer; 0: off */
     char cookie_secure[8];          /* "yes" adds Secure to cookies */
 };
 

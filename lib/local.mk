@@ -17,6 +17,7 @@ libboxoffice_a_SOURCES = \
 	lib/queue.c lib/queue.h \
 	lib/queue_cache.c lib/queue_cache.h \
 	lib/search.c lib/search.h lib/search_backend.h \
+	lib/search_cache.c lib/search_cache.h \
 	lib/search_doc.c lib/search_doc.h \
 	lib/search_es.c lib/search_index.c lib/search_index.h lib/search_pg.c \
 	lib/token.c lib/token.h \

@@ -48,9 +48,14 @@ struct search_backend;
 /* Opens the backend the configuration selects: ElasticSearch when es_url
  * is non-empty (searching the aliases boxoffice-events and
  * boxoffice-trains), otherwise PostgreSQL over db (borrowed; it must
- * outlive the backend). Returns NULL when out of memory or es_url is not a
- * usable URL. */
-struct search_backend *search_open(struct db *db, const char *es_url)
+ * outlive the backend). With cache_ttl_ms > 0, answers are also kept in a
+ * bounded per-backend cache (lib/search_cache.h) for that many
+ * milliseconds: the same search asked again within it is answered from
+ * memory, so answers (seats_available among them) may be that much older
+ * than the index. Open one backend per process and keep it: the
+ * ElasticSearch backend then reuses its HTTP connection (keep-alive).
+ * Returns NULL when out of memory or es_url is not a usable URL. */
+struct search_backend *search_open(struct db *db, const char *es_url, int cache_ttl_ms)
     __attribute__((warn_unused_result));
 void search_close(struct search_backend *backend);
 

@@ -13,11 +13,13 @@ struct search_backend_ops {
 };
 
 struct es_client;
+struct search_cache;
 
 struct search_backend {
     const struct search_backend_ops *ops;
-    struct db *db;        /* PostgreSQL backend */
-    struct es_client *es; /* ElasticSearch backend */
+    struct db *db;              /* PostgreSQL backend */
+    struct es_client *es;       /* ElasticSearch backend */
+    struct search_cache *cache; /* NULL: answers are not cached */
 };
 
 extern const struct search_backend_ops search_pg_ops;

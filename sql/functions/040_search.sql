@@ -332,6 +332,93 @@ RETURNS void LANGUAGE sql AS $$
     DELETE FROM search_documents
 $$;
 
+-- ---- counts for browsing without text (search_browse_counts) ----
+
+-- Events starting at or after this time are in search_browse_counts;
+-- 'infinity' (none) before the first rebuild.
+CREATE OR REPLACE FUNCTION search_browse_since()
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT to_timestamp(value) FROM search_state WHERE name = 'browse_since'),
+                    'infinity')
+$$;
+
+-- Statement trigger on search_documents: adds what the statement inserted
+-- and takes away what it deleted or replaced, in a fixed row order so
+-- that concurrent writers lock count rows in the same order.
+CREATE OR REPLACE FUNCTION search_browse_count_change()
+RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_since timestamptz := search_browse_since();
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO search_browse_counts AS c (doc_type, city_key, city, category, n)
+        SELECT o.doc_type, k, coalesce(o.city, ''), coalesce(o.category, ''), -count(*)
+        FROM search_old_rows o, unnest(array_append(o.city_keys, '')) AS k
+        WHERE o.doc_type = 'train' OR o.starts_at >= v_since
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (doc_type, city_key, city, category) DO UPDATE SET n = c.n + excluded.n;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO search_browse_counts AS c (doc_type, city_key, city, category, n)
+        SELECT o.doc_type, k, coalesce(o.city, ''), coalesce(o.category, ''), count(*)
+        FROM search_new_rows o, unnest(array_append(o.city_keys, '')) AS k
+        WHERE o.doc_type = 'train' OR o.starts_at >= v_since
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (doc_type, city_key, city, category) DO UPDATE SET n = c.n + excluded.n;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER search_browse_insert AFTER INSERT ON search_documents
+    REFERENCING NEW TABLE AS search_new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION search_browse_count_change();
+CREATE OR REPLACE TRIGGER search_browse_update AFTER UPDATE ON search_documents
+    REFERENCING OLD TABLE AS search_old_rows NEW TABLE AS search_new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION search_browse_count_change();
+CREATE OR REPLACE TRIGGER search_browse_delete AFTER DELETE ON search_documents
+    REFERENCING OLD TABLE AS search_old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION search_browse_count_change();
+
+-- Recounts search_browse_counts from search_documents with browse_since
+-- moved to p_since (now when NULL; tests move it back). Writers of
+-- search_documents wait for it (SHARE lock), so no change is counted twice
+-- or missed; with p_nowait it gives up at once (returning false) when a
+-- writer is busy instead of waiting.
+CREATE OR REPLACE FUNCTION search_browse_rebuild(p_nowait boolean DEFAULT false,
+                                                 p_since timestamptz DEFAULT NULL)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    v_since timestamptz := date_trunc('second', least(coalesce(p_since, now()), now()));
+BEGIN
+    IF p_nowait THEN
+        BEGIN
+            LOCK TABLE search_documents IN SHARE MODE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN false;
+        END;
+    ELSE
+        LOCK TABLE search_documents IN SHARE MODE;
+    END IF;
+    DELETE FROM search_browse_counts;
+    INSERT INTO search_browse_counts (doc_type, city_key, city, category, n)
+    SELECT d.doc_type, k, coalesce(d.city, ''), coalesce(d.category, ''), count(*)
+    FROM search_documents d, unnest(array_append(d.city_keys, '')) AS k
+    WHERE d.doc_type = 'train' OR d.starts_at >= v_since
+    GROUP BY 1, 2, 3, 4;
+    INSERT INTO search_state (name, value)
+    VALUES ('browse_since', extract(epoch FROM v_since)::bigint)
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+    RETURN true;
+END $$;
+
+-- The first migrate that has the counts fills them.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM search_state WHERE name = 'browse_since') THEN
+        PERFORM search_browse_rebuild();
+    END IF;
+END $$;
+
 -- ---- seats_available without touching the hold path ----
 --
 -- hold_create runs thousands of times a second, so no trigger sits on holds
@@ -376,10 +463,154 @@ BEGIN
            WHERE s.event_id = w.event_id AND s.held_until <= now());
     GET DIAGNOSTICS v_count = ROW_COUNT;
     DELETE FROM search_watch WHERE until < now();
+    -- Keep the events started since browse_since (subtracted by every
+    -- browse) to about an hour's worth.
+    IF search_browse_since() < now() - interval '1 hour' THEN
+        PERFORM search_browse_rebuild(true);
+    END IF;
     RETURN v_count;
 END $$;
 
 -- ---- the PostgreSQL backend: answering ----
+
+-- Whether a document passes the filters of a search other than text and
+-- city: its type is wanted; an event starts in [p_lo, p_hi) and has the
+-- category asked for; a train passes date filters but no category filter.
+-- A plain SQL expression, so PostgreSQL inlines it into the queries below.
+CREATE OR REPLACE FUNCTION search_passes(p_type text, p_starts timestamptz, p_category text,
+                                         p_event boolean, p_train boolean, p_lo timestamptz,
+                                         p_hi timestamptz, p_want_category text)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_type = 'train' THEN p_train AND p_want_category IS NULL
+                ELSE p_event AND p_starts >= p_lo AND p_starts < p_hi
+                     AND (p_want_category IS NULL OR p_category = p_want_category) END
+$$;
+
+-- The answer of a search from its parts: the total, the page of matches
+-- in order, and the facets (JSON arrays of {"value","count"}, NULL for
+-- none). The documents are read for the page only. Each hit is its
+-- document's text with "score" put first: merging a jsonb object per hit
+-- cost more than everything else in a typical search.
+CREATE OR REPLACE FUNCTION search_answer_json(p_total bigint, p_page search_page_row[],
+                                              p_city json, p_category json)
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN json_build_object(
+        'total', p_total,
+        'hits', coalesce((SELECT ('[' || string_agg(
+                                     '{"score": ' || round(x.score::numeric, 4) || ', '
+                                     || substr(search_hit(d.doc_type, d.doc)::text, 2),
+                                     ', ' ORDER BY x.o) || ']')::json
+                          FROM unnest(p_page) WITH ORDINALITY AS x(doc_type, doc_id, score, o)
+                          JOIN search_documents d
+                            ON d.doc_type = x.doc_type AND d.doc_id = x.doc_id), '[]'),
+        'facets', json_build_object('city', coalesce(p_city, '[]'),
+                                    'category', coalesce(p_category, '[]')));
+END $$;
+
+-- /api/search without text: upcoming events soonest first, then trains
+-- (score 0), with the filters of search_json (p_city_key is a synonym
+-- group key or NULL). For the usual question (what is on from now on,
+-- perhaps in a city or a category) the total and the facets come from
+-- search_browse_counts minus the events that have started since it was
+-- counted, and the page is read in order from the browse index; other
+-- date ranges count the matches. Planned per call (custom plans): how
+-- selective a city and a category are decides between reading the index
+-- in order and sorting the matches.
+CREATE OR REPLACE FUNCTION search_browse_json(p_event boolean, p_train boolean, p_city_key text,
+                                              p_category text, p_lo timestamptz,
+                                              p_hi timestamptz, p_limit int, p_offset int)
+RETURNS json LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+    v_since timestamptz := search_browse_since();
+    v_events bigint;
+    v_total bigint;
+    v_page search_page_row[];
+    v_city json;
+    v_category json;
+    v_result json;
+BEGIN
+    IF p_lo = now() AND p_hi = 'infinity' AND v_since <= now() THEN
+        WITH c AS (
+            SELECT x.doc_type, x.city, x.category, sum(x.n) AS n
+            FROM (SELECT b.doc_type, b.city, b.category, b.n
+                  FROM search_browse_counts b
+                  WHERE b.city_key = coalesce(p_city_key, '')
+                    AND CASE WHEN b.doc_type = 'train' THEN p_train AND p_category IS NULL
+                             ELSE p_event AND (p_category IS NULL OR b.category = p_category) END
+                  UNION ALL
+                  SELECT 'event', coalesce(d.city, ''), coalesce(d.category, ''), -count(*)
+                  FROM search_documents d
+                  WHERE p_event AND d.doc_type = 'event'
+                    AND d.starts_at >= v_since AND d.starts_at < p_lo
+                    AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+                    AND (p_category IS NULL OR d.category = p_category)
+                  GROUP BY 1, 2, 3) x
+            GROUP BY 1, 2, 3)
+        SELECT (SELECT coalesce(sum(n), 0)::bigint FROM c WHERE doc_type = 'event'),
+               (SELECT coalesce(sum(n), 0)::bigint FROM c),
+               (SELECT json_agg(json_build_object('value', city, 'count', n)
+                                ORDER BY n DESC, city)
+                FROM (SELECT city, sum(n) AS n FROM c
+                      WHERE doc_type = 'event' AND city <> ''
+                      GROUP BY city HAVING sum(n) > 0 ORDER BY 2 DESC, city LIMIT 20) f),
+               (SELECT json_agg(json_build_object('value', category, 'count', n)
+                                ORDER BY n DESC, category)
+                FROM (SELECT category, sum(n) AS n FROM c
+                      WHERE doc_type = 'event' AND category <> ''
+                      GROUP BY category HAVING sum(n) > 0 ORDER BY 2 DESC, category
+                      LIMIT 20) f)
+        INTO v_events, v_total, v_city, v_category;
+        -- The page: events from the browse index (from now on), then
+        -- trains in number order only when the page reaches past the
+        -- events; each part stops after the rows the page needs.
+        SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
+                         ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
+        INTO v_page
+        FROM (SELECT * FROM (
+                  (SELECT d.doc_type, d.doc_id, d.starts_at
+                   FROM search_documents d
+                   WHERE p_event AND d.doc_type = 'event' AND d.starts_at >= p_lo
+                     AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+                     AND (p_category IS NULL OR d.category = p_category)
+                   ORDER BY d.starts_at, d.doc_type, d.doc_id
+                   LIMIT p_limit + p_offset)
+                  UNION ALL
+                  (SELECT d.doc_type, d.doc_id, d.starts_at
+                   FROM search_documents d
+                   WHERE v_events < p_limit + p_offset
+                     AND p_train AND p_category IS NULL AND d.doc_type = 'train'
+                     AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+                   ORDER BY d.doc_type, d.doc_id
+                   LIMIT p_limit + p_offset)) u
+              ORDER BY u.starts_at NULLS LAST, u.doc_type, u.doc_id
+              LIMIT p_limit OFFSET p_offset) p;
+        RETURN search_answer_json(v_total, v_page, v_city, v_category);
+    END IF;
+    WITH m AS MATERIALIZED (
+        SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at
+        FROM search_documents d
+        WHERE search_passes(d.doc_type, d.starts_at, d.category, p_event, p_train, p_lo, p_hi,
+                            p_category)
+          AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key]))
+    SELECT search_answer_json(
+               (SELECT count(*) FROM m),
+               (SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
+                                 ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
+                FROM (SELECT * FROM m ORDER BY starts_at NULLS LAST, doc_type, doc_id
+                      LIMIT p_limit OFFSET p_offset) p),
+               (SELECT json_agg(json_build_object('value', city, 'count', c) ORDER BY c DESC, city)
+                FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                      GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+               (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                ORDER BY c DESC, category)
+                FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                      GROUP BY category ORDER BY c DESC, category LIMIT 20) f))
+    INTO v_result;
+    RETURN v_result;
+END $$;
 
 -- /api/search: the same answer shape as es_map_search_response:
 -- {"total", "hits": [{...document fields..., "score"}],
@@ -389,87 +620,113 @@ END $$;
 -- document matches a word of it, typos are tolerated instead through
 -- trigram word similarity of the query to title + performer (a trigram
 -- scan is far costlier than a word lookup, so it only runs when needed).
--- Built as dynamic SQL with only the filters present, so each search is
--- planned for its own filters and uses the indexes that serve them; the
--- matches carry only narrow columns, and the documents are fetched for the
--- one page shown.
+--
+-- Every query here is static SQL, so plpgsql prepares each once per
+-- connection and reuses its plan (generic: the GIN index of the text
+-- match drives the text shapes whatever the filters; absent filters are
+-- parameters that make their condition true). Building the query as text
+-- and EXECUTE-ing it cost a parse and a plan of the whole CTE on every
+-- search. The matches carry only narrow columns; the documents are fetched
+-- for the one page shown. Without text the answer comes from
+-- search_browse_json.
 CREATE OR REPLACE FUNCTION search_json(p_q text, p_types text[], p_city text, p_category text,
                                        p_from date, p_to date, p_past boolean,
                                        p_limit int, p_offset int)
 RETURNS json LANGUAGE plpgsql STABLE
 SET pg_trgm.word_similarity_threshold = 0.5
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_q text := nullif(btrim(search_fold(p_q)), '');
     v_tsq tsquery;
     v_city text := nullif(btrim(search_fold(p_city)), '');
-    v_where text := 'true';
-    v_match text;
-    v_score text := '0::real';
-    v_order text := 'm.starts_at NULLS LAST, m.doc_type, m.doc_id';
+    v_event boolean := p_types IS NULL OR 'event' = ANY (p_types);
+    v_train boolean := p_types IS NULL OR 'train' = ANY (p_types);
+    v_lo timestamptz := '-infinity';
+    v_hi timestamptz := 'infinity';
     v_result json;
-    v_sql text := $f$
-        WITH m AS MATERIALIZED (
-            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at, (%s)::real AS score
-            FROM search_documents d WHERE %s),
-        page AS (
-            SELECT m.doc_type, m.doc_id, m.score, m.starts_at
-            FROM m ORDER BY %s LIMIT $7 OFFSET $8)
-        SELECT json_build_object(
-            'total', (SELECT count(*) FROM m),
-            'hits', coalesce((SELECT json_agg(search_hit(d.doc_type, d.doc)
-                                              || jsonb_build_object('score', round(m.score::numeric, 4))
-                                              ORDER BY %s)
-                              FROM page m JOIN search_documents d
-                                ON d.doc_type = m.doc_type AND d.doc_id = m.doc_id), '[]'),
-            'facets', json_build_object(
-                'city', coalesce((SELECT json_agg(json_build_object('value', city, 'count', c)
-                                                  ORDER BY c DESC, city)
-                                  FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
-                                        GROUP BY city ORDER BY c DESC, city LIMIT 20) f), '[]'),
-                'category', coalesce((SELECT json_agg(json_build_object('value', category, 'count', c)
-                                                      ORDER BY c DESC, category)
-                                      FROM (SELECT category, count(*) AS c FROM m
-                                            WHERE category IS NOT NULL
-                                            GROUP BY category ORDER BY c DESC, category LIMIT 20) f),
-                                     '[]')))
-        $f$;
+    v_total bigint;
 BEGIN
-    IF p_types IS NOT NULL THEN
-        v_where := v_where || ' AND d.doc_type = ANY ($2)';
-    END IF;
     IF NOT p_past THEN
-        v_where := v_where || ' AND (d.starts_at >= now() OR d.doc_type = ''train'')';
+        v_lo := now();
     END IF;
     IF p_from IS NOT NULL THEN
-        v_where := v_where || ' AND (d.starts_at >= $5::timestamp AT TIME ZONE ''UTC'' OR d.doc_type = ''train'')';
+        v_lo := greatest(v_lo, p_from::timestamp AT TIME ZONE 'UTC');
     END IF;
     IF p_to IS NOT NULL THEN
-        v_where := v_where || ' AND (d.starts_at < ($6 + 1)::timestamp AT TIME ZONE ''UTC'' OR d.doc_type = ''train'')';
+        v_hi := (p_to + 1)::timestamp AT TIME ZONE 'UTC';
     END IF;
     IF v_city IS NOT NULL THEN
         v_city := search_city_key(v_city);
-        v_where := v_where || ' AND d.city_keys @> ARRAY[$3]';
     END IF;
-    IF p_category IS NOT NULL THEN
-        v_where := v_where || ' AND d.category = $4';
+    IF v_q IS NULL THEN
+        RETURN search_browse_json(v_event, v_train, v_city, p_category, v_lo, v_hi,
+                                  p_limit, p_offset);
     END IF;
-    IF v_q IS NOT NULL THEN
-        v_tsq := replace(plainto_tsquery('simple', v_q)::text, ' & ', ' | ')::tsquery;
-        v_order := 'm.score DESC, ' || v_order;
-        IF numnode(v_tsq) > 0
-           AND EXISTS (SELECT 1 FROM search_documents WHERE tsv @@ v_tsq) THEN
-            v_match := 'd.tsv @@ $9';
-            v_score := 'ts_rank(d.tsv, $9)';
-        ELSE
-            v_match := '$1 <% d.names';
-            v_score := 'word_similarity($1, d.names)';
+    v_tsq := replace(plainto_tsquery('simple', v_q)::text, ' & ', ' | ')::tsquery;
+    -- Typos are tolerated only when no document at all (whatever the
+    -- filters) has a word of the query. Searching the words first and
+    -- asking that only when nothing passed the filters spares the common
+    -- case a second index scan.
+    IF numnode(v_tsq) > 0 THEN
+        WITH m AS MATERIALIZED (
+            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at,
+                   ts_rank(d.tsv, v_tsq) AS score
+            FROM search_documents d
+            WHERE d.tsv @@ v_tsq
+              AND search_passes(d.doc_type, d.starts_at, d.category, v_event, v_train, v_lo,
+                                v_hi, p_category)
+              AND (v_city IS NULL OR d.city_keys @> ARRAY[v_city])),
+        t AS (SELECT count(*) AS n FROM m)
+        SELECT search_answer_json(
+                   (SELECT n FROM t),
+                   (SELECT array_agg(row(p.doc_type, p.doc_id, p.score)::search_page_row
+                                     ORDER BY p.score DESC, p.starts_at NULLS LAST, p.doc_type,
+                                              p.doc_id)
+                    FROM (SELECT * FROM m ORDER BY score DESC, starts_at NULLS LAST, doc_type,
+                                                   doc_id
+                          LIMIT p_limit OFFSET p_offset) p),
+                   (SELECT json_agg(json_build_object('value', city, 'count', c)
+                                    ORDER BY c DESC, city)
+                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+                   (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                    ORDER BY c DESC, category)
+                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f)),
+               (SELECT n FROM t)
+        INTO v_result, v_total;
+        IF v_total > 0 OR EXISTS (SELECT 1 FROM search_documents WHERE tsv @@ v_tsq) THEN
+            RETURN v_result;
         END IF;
-        v_where := v_where || ' AND ' || v_match;
     END IF;
-    EXECUTE format(v_sql, v_score, v_where, v_order, v_order)
-    INTO v_result
-    USING v_q, p_types, v_city, p_category, p_from, p_to, p_limit, p_offset, v_tsq;
+        WITH m AS MATERIALIZED (
+            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at,
+                   word_similarity(v_q, d.names) AS score
+            FROM search_documents d
+            WHERE v_q <% d.names
+              AND search_passes(d.doc_type, d.starts_at, d.category, v_event, v_train, v_lo,
+                                v_hi, p_category)
+              AND (v_city IS NULL OR d.city_keys @> ARRAY[v_city])),
+        t AS (SELECT count(*) AS n FROM m)
+        SELECT search_answer_json(
+                   (SELECT n FROM t),
+                   (SELECT array_agg(row(p.doc_type, p.doc_id, p.score)::search_page_row
+                                     ORDER BY p.score DESC, p.starts_at NULLS LAST, p.doc_type,
+                                              p.doc_id)
+                    FROM (SELECT * FROM m ORDER BY score DESC, starts_at NULLS LAST, doc_type,
+                                                   doc_id
+                          LIMIT p_limit OFFSET p_offset) p),
+                   (SELECT json_agg(json_build_object('value', city, 'count', c)
+                                    ORDER BY c DESC, city)
+                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+                   (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                    ORDER BY c DESC, category)
+                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f)),
+               (SELECT n FROM t)
+        INTO v_result, v_total;
     RETURN v_result;
 END $$;
 

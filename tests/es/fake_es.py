@@ -20,7 +20,10 @@ Test hooks (not ES API):
   GET  /_fake/violations  {"violations": [{"method","path","reason"}]}
   GET  /_fake/state       indices (docs, visible docs, refresh_interval),
                           aliases, alias_history (doc counts at each swap)
-  GET  /_fake/requests    every request seen: method, path, status
+  GET  /_fake/requests    every request seen: method, path, status, and
+                          connection (a number per TCP connection, counted
+                          from 1 since the server started: requests that
+                          share it came over one kept-alive connection)
   POST /_fake/reset       forget everything
 
 Usage: fake_es.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
@@ -212,6 +215,7 @@ def flatten_settings(settings, prefix=""):
 class State:
     def __init__(self):
         self.lock = threading.Lock()
+        self.connections = 0  # TCP connections accepted; survives reset
         self.reset()
 
     def reset(self):
@@ -707,6 +711,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def setup(self):
+        super().setup()
+        with self.state.lock:
+            self.state.connections += 1
+            self.connection_number = self.state.connections
+
     def do_GET(self):
         self.dispatch("GET")
 
@@ -764,9 +774,11 @@ class Handler(BaseHTTPRequestHandler):
                     status, obj = self.fake_api(method, path, raw)
                 else:
                     status, obj = self.route(method, path, query, raw)
-                st.requests.append({"method": method, "path": self.path, "status": status})
+                st.requests.append({"method": method, "path": self.path, "status": status,
+                                    "connection": self.connection_number})
             except DropConnection:
-                st.requests.append({"method": method, "path": self.path, "status": 0})
+                st.requests.append({"method": method, "path": self.path, "status": 0,
+                                    "connection": self.connection_number})
                 self.close_connection = True
                 try:
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -777,7 +789,8 @@ class Handler(BaseHTTPRequestHandler):
                 if e.violation:
                     st.violations.append({"method": method, "path": self.path,
                                           "reason": "%s: %s" % (e.etype, e.reason)})
-                st.requests.append({"method": method, "path": self.path, "status": e.status})
+                st.requests.append({"method": method, "path": self.path, "status": e.status,
+                                    "connection": self.connection_number})
                 status, obj = e.status, es_error_body(e.status, e.etype, e.reason)
         self.send_json(status, obj)
 

@@ -92,6 +92,13 @@ tests_unit_test_search_doc_SOURCES = tests/unit/test_search_doc.c
 tests_unit_test_search_doc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_search_doc_LDADD = $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test_search_cache
+TESTS += tests/unit/test_search_cache
+
+tests_unit_test_search_cache_SOURCES = tests/unit/test_search_cache.c
+tests_unit_test_search_cache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_search_cache_LDADD = $(UNIT_LDADD)
+
 # train: booking request and path checks (pure; the SQL is covered by
 # tests/integration/test_trains.py and tests/e2e/test_trains.py).
 check_PROGRAMS += tests/unit/test_train
