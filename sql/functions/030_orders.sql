@@ -15,9 +15,13 @@ $$;
 -- The order as the API shows it. A pending order past its deadline reads
 -- "expired" at once, whatever the worker has done (a payment already on
 -- its way may still complete it).
+-- PL/pgSQL, not SQL: a SQL function that cannot be inlined is planned anew
+-- on every call (about 3 ms here, against 0.2 ms for a cached plan), and
+-- the checkout and pay answers are built with it.
 CREATE OR REPLACE FUNCTION order_json(p_order_id bigint)
-RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT json_build_object(
         'id', o.id, 'kind', o.kind, 'hold_id', o.hold_id, 'event_id', o.event_id,
         'status', CASE WHEN o.status = 'pending_payment' AND o.expires_at <= now()
                        THEN 'expired' ELSE o.status END,
@@ -39,18 +43,19 @@ RETURNS json LANGUAGE sql STABLE AS $$
             JOIN seats s ON s.id = t.seat_id
             JOIN sections sc ON sc.id = s.section_id
             WHERE t.order_id = o.id AND t.status = 'valid'), '[]'::json))
-    FROM orders o WHERE o.id = p_order_id
-$$;
+    FROM orders o WHERE o.id = p_order_id);
+END $$;
 
 -- The checkout answer: the order and what the browser needs to pay.
 CREATE OR REPLACE FUNCTION order_checkout_json(p_order_id bigint)
-RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT json_build_object(
         'order', order_json(o.id),
         'payment', json_build_object('provider', 'stripe', 'intent_id', o.intent_id,
                                      'client_secret', o.client_secret))
-    FROM orders o WHERE o.id = p_order_id
-$$;
+    FROM orders o WHERE o.id = p_order_id);
+END $$;
 
 -- Turns the user's active hold into a pending order (or finds the order an
 -- earlier request with the same key made). Returns one row: outcome, the
