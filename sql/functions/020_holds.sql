@@ -3,9 +3,12 @@
 
 -- The hold as the API shows it; status reads "expired" as soon as an
 -- active hold passes its expiry, whatever the sweeper has done.
+-- PL/pgSQL so that its plan is cached: a SQL function that cannot be
+-- inlined is planned on every call.
 CREATE OR REPLACE FUNCTION event_hold_json(p_hold_id bigint)
-RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT json_build_object(
         'id', h.id, 'kind', h.kind, 'event_id', h.event_id,
         'status', CASE WHEN h.status = 'active' AND h.expires_at <= now() THEN 'expired'
                        ELSE h.status END,
@@ -20,8 +23,8 @@ RETURNS json LANGUAGE sql STABLE AS $$
                   JOIN sections sc ON sc.id = s.section_id
                   JOIN event_prices p ON p.event_id = es.event_id AND p.category = es.category
                   WHERE es.event_id = h.event_id AND es.seat_id = ANY (h.seat_ids)))
-    FROM holds h WHERE h.id = p_hold_id
-$$;
+    FROM holds h WHERE h.id = p_hold_id);
+END $$;
 
 -- The hold as the API shows it, whatever its kind. Train holds are drawn
 -- by train_hold_json (trains functions); resolved at call time.
@@ -37,18 +40,19 @@ END $$;
 -- Seats a user holds or has bought for an event, counted for the per-user
 -- cap. A converted hold counts while its order may still be paid (pending,
 -- before its deadline) or is paid (its tickets are valid); an expired,
--- canceled or refunded order no longer counts.
+-- canceled or refunded order no longer counts. PL/pgSQL for a cached plan.
 CREATE OR REPLACE FUNCTION hold_user_seats(p_user_id bigint, p_event_id bigint)
-RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT coalesce(sum(cardinality(h.seat_ids)), 0)
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT coalesce(sum(cardinality(h.seat_ids)), 0)
     FROM holds h
     WHERE h.user_id = p_user_id AND h.event_id = p_event_id
       AND ((h.status = 'active' AND h.expires_at > now())
            OR (h.status = 'converted' AND EXISTS (
                    SELECT 1 FROM orders o WHERE o.hold_id = h.id
                      AND (o.status = 'paid'
-                          OR (o.status = 'pending_payment' AND o.expires_at > now())))))
-$$;
+                          OR (o.status = 'pending_payment' AND o.expires_at > now()))))));
+END $$;
 
 -- Takes seats for a signed-in user, all or nothing, checking the sale
 -- window and the per-user cap in the same transaction.
