@@ -18,7 +18,7 @@
 # PROFILE=1 also loads pg_stat_statements and prints the statements that
 # took the most database time during the buying run. Either way the CPU
 # time of each process tree (PostgreSQL, boxoffice-fcgi, nginx, the
-# sandbox, the load generator) during the buying run is printed.
+# sandbox) during the buying run is printed.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/common.sh"
@@ -109,24 +109,20 @@ cpu_snap() {
         "sandbox=$(cat "$WORK/stack/run/sandbox.pid")" "$@"
 }
 say "buying for ${DURATION}s: $THREADS buyers, $QUANTITY seats per order, $FCGI_WORKERS fcgi workers"
-# The load generator runs under a subshell that outlives it a little, so
-# its CPU time is still counted (in the subshell's reaped children) when
-# the second snapshot is taken.
-rm -f "$WORK/buying_done"
-( "$WORK/checkout_bench" full "http://127.0.0.1:$PORT" "$WORK/tokens" "$EVENT" "$QUANTITY" \
-    "$THREADS" "$DURATION" >"$WORK/result"; echo $? >"$WORK/buying_done"; sleep 3 ) &
+# The load generator reports its own CPU time (CPU_S); the snapshots
+# count it in the rest of the machine.
+"$WORK/checkout_bench" full "http://127.0.0.1:$PORT" "$WORK/tokens" "$EVENT" "$QUANTITY" \
+    "$THREADS" "$DURATION" >"$WORK/result" &
 LOADGEN=$!
-cpu_snap "$WORK/cpu_before" "load generator=$LOADGEN"
-while [ ! -f "$WORK/buying_done" ]; do sleep 0.2; done
-cpu_snap "$WORK/cpu_after" "load generator=$LOADGEN"
+cpu_snap "$WORK/cpu_before"
+wait $LOADGEN || die "the load generator failed"
+cpu_snap "$WORK/cpu_after"
 if [ "${PROFILE:-0}" = 1 ]; then
     # Now, before the webhooks still in flight and the sandbox's own run.
     psqlq -F ' | ' -c "SELECT calls, round(total_exec_time::numeric, 0) AS total_ms,
             round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >"$WORK/statements"
 fi
-wait $LOADGEN
-[ "$(cat "$WORK/buying_done")" = 0 ] || die "the load generator failed"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say "waiting for webhooks, the reconciler and refunds to settle"
@@ -193,7 +189,7 @@ $(row confirm)
 ceilings in the same run: holds alone $(val TICKETS_PER_MIN "$WORK/result_hold") tickets held per minute (hold p50/p99 $(sed -n 's/^STEP hold .*p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\).*/\1\/\2/p' "$WORK/result_hold") ms);
   the sandbox alone $(val TICKETS_PER_MIN "$WORK/result_sandbox") tickets per minute ($(val PAID_ORDERS "$WORK/result_sandbox") create+confirm pairs)
 webhooks: $WEBHOOKS
-CPU during the buying run, by process tree:
+CPU during the buying run, by process tree (the load generator's own $(val CPU_S) s are in the rest):
 $(python3 "$ROOT/bench/cpu_share.py" diff "$WORK/cpu_before" "$WORK/cpu_after" "$(val PAID_ORDERS)")
 checks after settling:
   seats with two valid tickets (oversold): $TWO_TICKETS
