@@ -15,6 +15,10 @@
 # refunds equal the sum of our paid orders (after the worker settles
 # everything). PostgreSQL runs with its durable defaults (fsync on):
 # money commits synchronously.
+# PROFILE=1 also loads pg_stat_statements and prints the statements that
+# took the most database time during the buying run. Either way the CPU
+# time of each process tree (PostgreSQL, boxoffice-fcgi, nginx, the
+# sandbox) during the buying run is printed.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/common.sh"
@@ -46,6 +50,13 @@ cleanup() {
 trap cleanup EXIT INT TERM
 gcc -O2 -Wall -o "$WORK/checkout_bench" "$ROOT/bench/checkout_bench.c" -lcurl -ljson-c -lpthread
 pg_up "$PG_HOME" "$PG_PORT"
+if [ "${PROFILE:-0}" = 1 ]; then
+    "$PG_BIN/psql" -h "$PG_HOME/socket" -p "$PG_PORT" -U boxoffice -d postgres -qXc \
+        "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_HOME/data" -l "$PG_HOME/postgres.log" -w -t 60 restart >/dev/null
+    "$PG_BIN/psql" -h "$PG_HOME/socket" -p "$PG_PORT" -U boxoffice -d postgres -qXc \
+        "ALTER SYSTEM SET pg_stat_statements.track = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+fi
 DATABASE_URL="host=$PG_HOME/socket port=$PG_PORT dbname=boxoffice user=boxoffice"
 migrate "$DATABASE_URL"
 psqlq() { "$PG_BIN/psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
@@ -85,9 +96,33 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say "holds alone for ${DURATION}s: $THREADS buyers, $QUANTITY seats each"
 "$WORK/checkout_bench" hold "http://127.0.0.1:$PORT" "$WORK/tokens" "$HOLD_EVENT" "$QUANTITY" \
     "$THREADS" "$DURATION" >"$WORK/result_hold"
+if [ "${PROFILE:-0}" = 1 ]; then
+    psqlq -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
+fi
+cpu_snap() {
+    out=$1; shift
+    python3 "$ROOT/bench/cpu_share.py" snap "$out" \
+        "postgres=$(head -1 "$PG_HOME/data/postmaster.pid")" \
+        "boxoffice-fcgi=$(cat "$WORK/stack/run/fcgi.pid")" \
+        "boxoffice-worker=$(cat "$WORK/stack/run/worker.pid")" \
+        "nginx=$(cat "$WORK/stack/run/nginx.pid" 2>/dev/null || echo none)" \
+        "sandbox=$(cat "$WORK/stack/run/sandbox.pid")" "$@"
+}
 say "buying for ${DURATION}s: $THREADS buyers, $QUANTITY seats per order, $FCGI_WORKERS fcgi workers"
-"$WORK/checkout_bench" full "http://127.0.0.1:$PORT" "$WORK/tokens" "$EVENT" "$QUANTITY" "$THREADS" \
-    "$DURATION" >"$WORK/result"
+# The load generator reports its own CPU time (CPU_S); the snapshots
+# count it in the rest of the machine.
+"$WORK/checkout_bench" full "http://127.0.0.1:$PORT" "$WORK/tokens" "$EVENT" "$QUANTITY" \
+    "$THREADS" "$DURATION" >"$WORK/result" &
+LOADGEN=$!
+cpu_snap "$WORK/cpu_before"
+wait $LOADGEN || die "the load generator failed"
+cpu_snap "$WORK/cpu_after"
+if [ "${PROFILE:-0}" = 1 ]; then
+    # Now, before the webhooks still in flight and the sandbox's own run.
+    psqlq -F ' | ' -c "SELECT calls, round(total_exec_time::numeric, 0) AS total_ms,
+            round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >"$WORK/statements"
+fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say "waiting for webhooks, the reconciler and refunds to settle"
@@ -133,6 +168,11 @@ row() {
 val() { sed -n "s/^$1 //p" "${2:-$WORK/result}"; }
 
 cat <<TABLE
+if [ "${PROFILE:-0}" = 1 ]; then
+    echo
+    echo "statements by total database time during the buying run (pg_stat_statements, nested included):"
+    cat "$WORK/statements"
+fi
 
 checkout + pay: $(nproc) cores, ${DURATION}s, $THREADS buyers, $QUANTITY seats per order, $FCGI_WORKERS fcgi workers
 load average before: $LOAD_BEFORE   after: $LOAD_AFTER   (other work on the machine skews every figure)
@@ -149,6 +189,8 @@ $(row confirm)
 ceilings in the same run: holds alone $(val TICKETS_PER_MIN "$WORK/result_hold") tickets held per minute (hold p50/p99 $(sed -n 's/^STEP hold .*p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\).*/\1\/\2/p' "$WORK/result_hold") ms);
   the sandbox alone $(val TICKETS_PER_MIN "$WORK/result_sandbox") tickets per minute ($(val PAID_ORDERS "$WORK/result_sandbox") create+confirm pairs)
 webhooks: $WEBHOOKS
+CPU during the buying run, by process tree (the load generator's own $(val CPU_S) s are in the rest):
+$(python3 "$ROOT/bench/cpu_share.py" diff "$WORK/cpu_before" "$WORK/cpu_after" "$(val PAID_ORDERS)")
 checks after settling:
   seats with two valid tickets (oversold): $TWO_TICKETS
   paid orders without their tickets:       $NO_TICKETS
@@ -157,3 +199,8 @@ checks after settling:
   valid tickets in the database:           $DB_TICKETS
   sum of paid orders: $OURS   sandbox charges minus refunds: $THEIRS
 TABLE
+if [ "${PROFILE:-0}" = 1 ]; then
+    echo
+    echo "statements by total database time during the buying run (pg_stat_statements, nested included):"
+    cat "$WORK/statements"
+fi

@@ -23,9 +23,13 @@ $$;
 -- The order as the API shows it. A pending order past its deadline reads
 -- "expired" at once, whatever the worker has done (a payment already on
 -- its way may still complete it).
+-- PL/pgSQL, not SQL: a SQL function that cannot be inlined is planned anew
+-- on every call (about 3 ms here, against 0.2 ms for a cached plan), and
+-- the checkout and pay answers are built with it.
 CREATE OR REPLACE FUNCTION order_json(p_order_id bigint)
-RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT json_build_object(
         'id', o.id, 'kind', o.kind, 'hold_id', o.hold_id, 'event_id', o.event_id,
         'status', CASE WHEN o.status = 'pending_payment' AND o.expires_at <= now()
                        THEN 'expired' ELSE o.status END,
@@ -54,18 +58,19 @@ RETURNS json LANGUAGE sql STABLE AS $$
             JOIN seats s ON s.id = t.seat_id
             JOIN sections sc ON sc.id = s.section_id
             WHERE t.order_id = o.id AND t.status = 'valid'), '[]'::json))
-    FROM orders o WHERE o.id = p_order_id
-$$;
+    FROM orders o WHERE o.id = p_order_id);
+END $$;
 
 -- The checkout answer: the order and what the browser needs to pay.
 CREATE OR REPLACE FUNCTION order_checkout_json(p_order_id bigint)
-RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object(
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT json_build_object(
         'order', order_json(o.id),
         'payment', json_build_object('provider', 'stripe', 'intent_id', o.intent_id,
                                      'client_secret', o.client_secret))
-    FROM orders o WHERE o.id = p_order_id
-$$;
+    FROM orders o WHERE o.id = p_order_id);
+END $$;
 
 -- Turns the user's active hold into a pending order (or finds the order an
 -- earlier request with the same key made). Returns one row: outcome, the
@@ -511,13 +516,34 @@ END $$;
 -- nothing. Returns whether it was new and, for a success,
 -- order_payment_succeeded's outcome and order (outcome refund: the caller
 -- sends the refund).
+-- The common case, a success for an order the pay answer already settled
+-- (paid, no attempt left open), is a no-op: no lock on the order, nothing
+-- written but the event, whose commit need not wait for the WAL flush:
+-- the state it confirms is already durable, and an event lost in a crash
+-- is delivered again and is the same no-op. Reading the order without the
+-- lock is safe: paid is only left by a cancel, which books its own refund;
+-- this event then simply counts as having come before the cancel.
 CREATE OR REPLACE FUNCTION order_event_apply(p_id text, p_type text, p_intent_id text,
                                              p_created bigint, p_payload text)
 RETURNS TABLE (fresh boolean, outcome text, order_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_fresh boolean;
+    v_settled bigint;
 BEGIN
+    IF p_type = 'payment_intent.succeeded' AND p_intent_id IS NOT NULL THEN
+        SELECT o.id INTO v_settled FROM orders o
+        WHERE o.intent_id = p_intent_id AND o.status = 'paid'
+          AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id
+                          AND p.kind = 'confirm' AND p.state IN ('started', 'unknown'));
+        IF v_settled IS NOT NULL THEN
+            v_fresh := order_event_record(p_id, p_type, p_intent_id, p_created, p_payload);
+            PERFORM set_config('synchronous_commit', 'off', true);
+            RETURN QUERY SELECT v_fresh, CASE WHEN v_fresh THEN 'already_paid' END,
+                CASE WHEN v_fresh THEN v_settled END;
+            RETURN;
+        END IF;
+    END IF;
     v_fresh := order_event_record(p_id, p_type, p_intent_id, p_created, p_payload);
     IF v_fresh AND p_type = 'payment_intent.succeeded' AND p_intent_id IS NOT NULL THEN
         RETURN QUERY SELECT true, s.outcome, s.order_id

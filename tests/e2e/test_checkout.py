@@ -351,6 +351,37 @@ class CheckoutTest(unittest.TestCase):
         self.assertEqual(sql_value("SELECT count(*) FROM tickets WHERE order_id = :'v1'", oid),
                          "2")
 
+    def test_webhook_for_settled_order_changes_nothing(self):
+        c, ev, h, co = self.bought(seats=2)
+        oid = co["order"]["id"]
+        intent = co["payment"]["intent_id"]
+        sandbox("POST", "/_sandbox/webhooks/pause")
+        r = self.pay(c, oid)
+        self.assertEqual(r.json["status"], "paid", r)
+        row_versions = ("SELECT (SELECT xmin::text || '/' || xmax::text || '/' || updated_at "
+                        "FROM orders WHERE id = :'v1') || ' ' || (SELECT string_agg(xmin::text "
+                        "|| '/' || xmax::text || '/' || state, ',' ORDER BY id) FROM payments "
+                        "WHERE order_id = :'v1') || ' ' || (SELECT string_agg(xmin::text || '/' "
+                        "|| xmax::text, ',' ORDER BY id) FROM tickets WHERE order_id = :'v1')")
+        before = sql_value(row_versions, oid)
+        # The success arrives after the pay answer settled the order: stored
+        # once, and neither the order nor its payments or tickets are locked
+        # or written.
+        sandbox("POST", "/_sandbox/webhooks/resume")
+        self.assertTrue(wait_for(lambda: sql_value(
+            "SELECT count(*) FROM provider_events WHERE intent_id = :'v1' "
+            "AND type = 'payment_intent.succeeded'", intent) == "1"))
+        self.assertEqual(sql_value(row_versions, oid), before)
+        body = sql_value("SELECT payload::text FROM provider_events WHERE intent_id = :'v1' "
+                         "AND type = 'payment_intent.succeeded'", intent).encode()
+        r = post_webhook(body, signed(body))
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json["duplicate"])
+        self.assertEqual(sql_value(row_versions, oid), before)
+        o = c.get("/api/orders/%d" % oid).json
+        self.assertEqual(o["status"], "paid")
+        self.assertEqual(len(o["tickets"]), 2)
+
     def test_webhook_failure_before_success(self):
         c, ev, h, co = self.bought(seats=1)
         oid = co["order"]["id"]
@@ -529,6 +560,13 @@ class CheckoutTest(unittest.TestCase):
             "(SELECT seat_ids[1] FROM holds WHERE id = hold_id), 'ABCDEF0123456789' "
             "FROM orders WHERE id = :'v1'"))
         self.assertEqual(self.pay(c, oid).json["status"], "paid")
+        # An order inserted as paid, with no tickets.
+        h2 = self.hold(c, ev["id"], seat_ids(ev["id"])[2:3])
+        self.assertTrue(refused(
+            "INSERT INTO orders (user_id, hold_id, kind, event_id, amount, currency, status, "
+            "idempotency_key, expires_at, paid_at, intent_id) SELECT user_id, %d, kind, "
+            "event_id, amount, currency, 'paid', 'forged-' || id, expires_at, now(), "
+            "'pi_forged_' || id FROM orders WHERE id = :'v1'" % h2["id"]))
         # Voiding a ticket of a paid order, or unpaying it with tickets valid.
         self.assertTrue(refused("UPDATE tickets SET status = 'void' WHERE id = "
                                 "(SELECT min(id) FROM tickets WHERE order_id = :'v1')"))

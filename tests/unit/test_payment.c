@@ -1,13 +1,22 @@
 /* test_payment.c: the payment client without a provider: form encoding,
- * reading sample answers, mapping provider errors to ours, and the checks
- * made before anything is sent. */
+ * reading sample answers, mapping provider errors to ours, the checks
+ * made before anything is sent, and connection reuse against a scripted
+ * loopback server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "payment.h"
 
@@ -390,6 +399,149 @@ static void test_unreachable_provider_is_unknown_after_retries(void **state)
     payment_close(client);
 }
 
+/* ---- connection reuse -------------------------------------------------------- */
+
+#define SCRIPT_ANSWER_BODY                                                                         \
+    "{\"id\":\"pi_123\",\"object\":\"payment_intent\",\"amount\":2500,\"currency\":\"eur\","      \
+    "\"client_secret\":\"pi_123_secret_abc\",\"latest_charge\":\"ch_9\",\"status\":\"succeeded\"}"
+
+/* Reads one request (headers, and a body of Content-Length bytes) from fd;
+ * false on EOF or error. */
+static bool script_read_request(int fd)
+{
+    char buf[8192];
+    size_t len = 0;
+    char *end = NULL;
+    while (end == NULL) {
+        if (len == sizeof(buf) - 1)
+            return false;
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            return false;
+        len += (size_t)n;
+        buf[len] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    size_t want = 0;
+    const char *cl = strstr(buf, "Content-Length:");
+    if (cl != NULL)
+        want = (size_t)strtoul(cl + strlen("Content-Length:"), NULL, 10);
+    size_t have = len - (size_t)(end + 4 - buf);
+    while (have < want) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            return false;
+        have += (size_t)n;
+    }
+    return true;
+}
+
+static void script_answer(int fd)
+{
+    char answer[1024];
+    int n = snprintf(answer, sizeof(answer),
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     strlen(SCRIPT_ANSWER_BODY), SCRIPT_ANSWER_BODY);
+    if (write(fd, answer, (size_t)n) != n)
+        _exit(3);
+}
+
+/* A provider that answers according to a script, in a child process: for
+ * each accepted connection, per_connection[i] requests, then it closes the
+ * connection (as a provider does when it restarts). It accepts only
+ * `connections` connections: a client that opens another waits in vain. */
+static pid_t script_start(int *port, int connections, const int *per_connection)
+{
+    struct sockaddr_in addr;
+    socklen_t addr_len = sizeof(addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &addr_len), 0);
+    *port = ntohs(addr.sin_port);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (int c = 0; c < connections; c++) {
+            int conn = accept(fd, NULL, NULL);
+            if (conn < 0)
+                _exit(2);
+            for (int r = 0; r < per_connection[c]; r++) {
+                if (!script_read_request(conn))
+                    _exit(4);
+                script_answer(conn);
+            }
+            close(conn);
+        }
+        /* Linger so that the listening socket stays open (a connection
+         * beyond the script waits instead of being refused). */
+        sleep(5);
+        _exit(0);
+    }
+    close(fd);
+    return pid;
+}
+
+static void script_stop(pid_t pid)
+{
+    int status = 0;
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+}
+
+static struct payment_client *open_script(int port)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    /* No retries: a call must succeed on its own first attempt. */
+    const struct payment_config cfg = {url, "sk_test_unit", 2000, 0, 0, 1};
+    struct payment_client *client = payment_open(&cfg);
+    assert_non_null(client);
+    return client;
+}
+
+/* Two calls, one connection: the server accepts only one, so a client that
+ * opened a second would time out. */
+static void test_calls_reuse_one_connection(void **state)
+{
+    const int script[] = {3};
+    struct payment_result r;
+    int port = 0;
+    (void)state;
+    pid_t pid = script_start(&port, 1, script);
+    struct payment_client *client = open_script(port);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(payment_retrieve_intent(client, "pi_123", &r), PAYMENT_SUCCEEDED);
+        assert_int_equal(r.attempts, 1);
+    }
+    payment_close(client);
+    script_stop(pid);
+}
+
+/* The provider drops the idle keep-alive connection (a restart): the next
+ * call opens a new one and succeeds on its first attempt. */
+static void test_reuse_survives_a_dropped_connection(void **state)
+{
+    const int script[] = {1, 1};
+    const struct timespec settle = {0, 50 * 1000 * 1000};
+    struct payment_result r;
+    int port = 0;
+    (void)state;
+    pid_t pid = script_start(&port, 2, script);
+    struct payment_client *client = open_script(port);
+    assert_int_equal(payment_retrieve_intent(client, "pi_123", &r), PAYMENT_SUCCEEDED);
+    nanosleep(&settle, NULL);
+    assert_int_equal(payment_retrieve_intent(client, "pi_123", &r), PAYMENT_SUCCEEDED);
+    assert_int_equal(r.attempts, 1);
+    payment_close(client);
+    script_stop(pid);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -415,6 +567,8 @@ int main(void)
         cmocka_unit_test(test_open_rejects_bad_configuration),
         cmocka_unit_test(test_arguments_are_checked_before_sending),
         cmocka_unit_test(test_unreachable_provider_is_unknown_after_retries),
+        cmocka_unit_test(test_calls_reuse_one_connection),
+        cmocka_unit_test(test_reuse_survives_a_dropped_connection),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
