@@ -58,6 +58,10 @@ static void h_order_refusal(struct request *req, struct response *res,
         http_error(res, 409, "order_not_cancelable",
                    "This order expired; there is nothing to cancel.");
         break;
+    case ORDER_CHART_PREPARED:
+        http_error(res, 409, "chart_prepared",
+                   "The chart of this train is prepared; the booking can no longer be cancelled.");
+        break;
     case ORDER_PAYMENT_IN_PROGRESS:
         http_header(res, "Retry-After", "%d", 2);
         http_error(res, 409, "payment_in_progress",
@@ -153,7 +157,8 @@ done:
 
 /* POST /api/orders/{id}/cancel: 200 order (refunded, with its seats free
  * again; or canceled when it was not paid yet; the same again when it was
- * already); 404; 409 order_not_cancelable (expired). */
+ * already); 404; 409 order_not_cancelable (expired), chart_prepared (a train
+ * order after its run's chart). */
 void h_order_cancel(struct request *req, struct response *res)
 {
     struct order_answer answer;

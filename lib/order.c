@@ -488,6 +488,10 @@ void order_cancel(struct db *db, struct payment_client *pay, int64_t user_id, in
         out->outcome = ORDER_NOT_CANCELABLE;
         goto done;
     }
+    if (strcmp(outcome, "chart_prepared") == 0) {
+        out->outcome = ORDER_CHART_PREPARED;
+        goto done;
+    }
     if (strcmp(outcome, "refund") == 0 || strcmp(outcome, "already") == 0) {
         /* Sends a refund still owed (also one an earlier cancel left). */
         st = order_run_refund(db, pay, order_id);

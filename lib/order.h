@@ -33,6 +33,7 @@ enum order_outcome {
     ORDER_EXPIRED,             /* pay: past the deadline */
     ORDER_NOT_PAYABLE,         /* pay: canceled or refunded */
     ORDER_NOT_CANCELABLE,      /* cancel: expired */
+    ORDER_CHART_PREPARED,      /* cancel: a train order whose run's chart is prepared */
     ORDER_PAYMENT_IN_PROGRESS, /* pay: an earlier attempt awaits the provider */
     ORDER_PROVIDER_ERROR,      /* error says what to answer */
     ORDER_DB_FAILED            /* db_status says why */

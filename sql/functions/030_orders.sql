@@ -470,6 +470,13 @@ BEGIN
                                       AND v_order.expires_at <= now()) THEN
         RETURN QUERY SELECT 'not_cancelable', v_order.intent_id; RETURN;
     END IF;
+    -- A train's chart freezes its bookings for travellers, as the PNR's own
+    -- cancel says; only the chart itself (no user) still cancels them.
+    IF p_user_id IS NOT NULL AND v_order.kind = 'train' AND EXISTS (
+            SELECT 1 FROM train_bookings b JOIN train_runs r ON r.id = b.run_id
+            WHERE b.hold_id = v_order.hold_id AND r.chart_prepared_at IS NOT NULL) THEN
+        RETURN QUERY SELECT 'chart_prepared', v_order.intent_id; RETURN;
+    END IF;
     IF v_order.status = 'paid' THEN
         UPDATE tickets SET status = 'void', voided_at = now()
         WHERE order_id = v_order.id AND status = 'valid';

@@ -410,7 +410,7 @@ class Trains(unittest.TestCase):
         self.assertTrue(all(p["status"] == "CNF" for b in cnf for p in b["passengers"]))
         wl = self.book(client=c, number=number, date=date, cls="1A", people=passengers(2)).json
         self.assertEqual([p["status"] for p in wl["passengers"]], ["WL", "WL"])
-        self.pay(c, cnf[0]["hold_id"])
+        travelling = self.pay(c, cnf[0]["hold_id"])
         order = self.pay(c, wl["hold_id"])
         before = [c.get("/api/pnr/%s" % b["pnr"]).json["passengers"] for b in cnf]
         sql("UPDATE train_runs SET chart_at = now() WHERE train_number = :'v1' AND run_date = :'v2'",
@@ -426,6 +426,12 @@ class Trains(unittest.TestCase):
                          [("CAN", "chart")] * 2)
         self.assertEqual(c.get("/api/orders/%d" % order).json["status"], "refunded")
         self.assertEqual([c.get("/api/pnr/%s" % b["pnr"]).json["passengers"] for b in cnf], before)
+        # After the chart a traveller's order cannot be cancelled either way.
+        r = c.post("/api/orders/%d/cancel" % travelling)
+        self.assertEqual((r.status, r.error_code), (409, "chart_prepared"), r)
+        r = c.post("/api/pnr/%s/cancel" % cnf[0]["pnr"])
+        self.assertEqual((r.status, r.error_code), (409, "chart_prepared"), r)
+        self.assertEqual(c.get("/api/orders/%d" % travelling).json["status"], "paid")
 
     def test_chart_refunds_only_the_waitlisted_part_of_a_mixed_pnr(self):
         number = "8%s5" % TAG
