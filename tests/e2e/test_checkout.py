@@ -629,7 +629,10 @@ class CheckoutTest(unittest.TestCase):
         r = c.post("/api/orders/%d/cancel" % oid)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["status"], "refunded")
-        self.assertEqual(r.json["refund"]["status"], "pending")
+        # The three faults use up the request's own attempts, so the refund
+        # is left owed; on a slow machine the reconciler may already have
+        # sent it before the answer is read back ("done").
+        self.assertIn(r.json["refund"]["status"], ("pending", "done"))
         self.assertTrue(wait_for(lambda: c.get("/api/orders/%d" % oid).json["refund"]["status"]
                                  == "done"), "the reconciler did not send the refund")
 
