@@ -700,6 +700,10 @@ BEGIN
             RETURN v_result;
         END IF;
     END IF;
+    -- The typo path: the same answer as above over trigram matches. It is
+    -- written out again, not shared through dynamic SQL or a set-returning
+    -- helper, so that each of the two is a static query with its own plan
+    -- kept per connection (dynamic SQL was planned on every search).
         WITH m AS MATERIALIZED (
             SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at,
                    word_similarity(v_q, d.names) AS score

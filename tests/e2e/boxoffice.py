@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 import urllib.parse
 
 URL = os.environ.get("BOXOFFICE_URL", "http://127.0.0.1:8080")
@@ -205,3 +206,15 @@ def ledger_mismatches():
     bad = [(i, n, paid.get(i)) for i, n in net.items() if n != 0 and paid.get(i) != n]
     bad += [(i, net[i], a) for i, a in paid.items() if i in net and net[i] != a]
     return bad
+
+
+def wait_for(predicate, timeout=20.0, step=0.1):
+    """Calls predicate until it returns something true or timeout seconds
+    pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()

@@ -17,7 +17,8 @@ import time
 import unittest
 import urllib.parse
 
-from boxoffice import Client, admin, create_event, seat_ids, signup, sql, sql_value, unique
+from boxoffice import (Client, admin, create_event, ledger_mismatches, seat_ids, signup, sql,
+                       sql_value, unique, wait_for)
 
 SANDBOX_URL = os.environ.get("BOXOFFICE_SANDBOX_URL", "http://127.0.0.1:12111")
 STATE_DIR = os.environ.get("BOXOFFICE_STATE_DIR", "")
@@ -70,16 +71,6 @@ def post_webhook(body, signature):
     if signature is not None:
         headers["Stripe-Signature"] = signature
     return Client().post("/api/payments/webhook", raw=body, headers=headers)
-
-
-def wait_for(predicate, timeout=20.0, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 class CheckoutTest(unittest.TestCase):
@@ -159,17 +150,7 @@ class CheckoutTest(unittest.TestCase):
             "WHERE t.status = 'valid' AND es.held_until <> 'infinity'"), "0",
             "a valid ticket for a seat that is not sold")
         # Per intent, so that a provider restarted by another suite (which
-        # forgets its ledger) cannot blur it: every intent with money on it
-        # is a paid order of that amount, and every paid order's intent the
-        # provider knows holds exactly its amount.
-        def ledger_mismatches():
-            _, ledger = sandbox("GET", "/_sandbox/ledger")
-            net = {i["id"]: i["charged"] - i["refunded"] for i in ledger["intents"]}
-            paid = {intent: int(amount) for intent, amount in sql(
-                "SELECT intent_id, amount - order_refunded(id) FROM orders WHERE status = 'paid'")}
-            bad = [(i, n, paid.get(i)) for i, n in net.items() if n != 0 and paid.get(i) != n]
-            bad += [(i, net[i], a) for i, a in paid.items() if i in net and net[i] != a]
-            return bad
+        # forgets its ledger) cannot blur it (boxoffice.ledger_mismatches).
         wait_for(lambda: not ledger_mismatches(), 10)
         self.assertEqual(ledger_mismatches(), [],
                          "provider charges minus refunds differ from our paid orders")

@@ -16,7 +16,7 @@ import time
 import unittest
 
 from boxoffice import (Client, admin, ledger_mismatches, provider, signup, sql, sql_value,
-                       unique)
+                       unique, wait_for)
 
 TAG = "%04d" % random.randint(0, 9999)
 DAILY = {d: 1 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -50,16 +50,6 @@ def server_errors():
         with open(name, errors="replace") as f:
             lines += [l.strip() for l in f if " ERROR " in l or "error" in l.lower()]
     return lines[-10:]
-
-
-def wait_for(predicate, timeout=20.0, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def provider_intent(intent_id):
