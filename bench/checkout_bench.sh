@@ -23,6 +23,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/common.sh"
 . "$ROOT/scripts/stack.sh"
+. "$ROOT/bench/common.sh"
 
 DURATION=${1:-20}
 THREADS=${2:-32}
@@ -61,28 +62,9 @@ DATABASE_URL="host=$PG_HOME/socket port=$PG_PORT dbname=boxoffice user=boxoffice
 migrate "$DATABASE_URL"
 psqlq() { "$PG_BIN/psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
 
-say "making $USERS users with sessions and a $SEATS-seat venue"
-psqlq <<SQL >/dev/null
-INSERT INTO users (email, name, password_hash)
-SELECT 'bench' || g || '@example.com', 'Bench ' || g, 'x' FROM generate_series(1, $USERS) g;
-INSERT INTO sessions (token_hash, user_id, expires_at)
-SELECT sha256(convert_to('benchtoken' || lpad(id::text, 12, '0'), 'UTF8')), id, now() + interval '1 day'
-FROM users;
-SELECT venue_create(jsonb_build_object('name', 'Bench Arena', 'city', 'Mumbai', 'sections',
-    (SELECT jsonb_agg(jsonb_build_object('name', 'S' || i, 'category', 'A', 'x', i * 110, 'y', 0,
-                                         'rows', 150, 'seats_per_row', 100))
-     FROM generate_series(1, $((SEATS / 15000))) i)));
-SQL
-psqlq -c "SELECT 'benchtoken' || lpad(id::text, 12, '0') FROM users ORDER BY random()" >"$WORK/tokens"
-VENUE=$(psqlq -c "SELECT max(id) FROM venues")
-new_event() {
-    psqlq -c "SELECT event_create(jsonb_build_object('venue_id', $VENUE, 'title', 'Bench $1',
-        'performer', 'Bench', 'category', 'concert', 'starts_at', now() + interval '30 days',
-        'on_sale_at', now() - interval '1 hour', 'max_per_user', 100,
-        'prices', '[{\"category\":\"A\",\"amount\":5000}]'::jsonb))"
-}
-EVENT=$(new_event checkout)
-HOLD_EVENT=$(new_event holds)
+bench_crowd "$USERS" "$SEATS" "random()"
+EVENT=$(bench_new_event checkout)
+HOLD_EVENT=$(bench_new_event holds)
 
 STATE=$WORK/stack PORT=$((PG_PORT + 1)) SANDBOX_PORT=$((PG_PORT + 2)) BIN_DIR=$BUILD
 LIMITS=open ACCESS_LOG=off WORKERS=$FCGI_WORKERS NO_INDEXER=1

@@ -17,6 +17,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/common.sh"
 . "$ROOT/scripts/stack.sh"
+. "$ROOT/bench/common.sh"
 
 DURATION=${1:-8}
 REPEATS=${2:-3}
@@ -46,28 +47,9 @@ DATABASE_URL="host=$PG_HOME/socket port=$PG_PORT dbname=boxoffice user=boxoffice
 migrate "$DATABASE_URL"
 psqlq() { "$PG_BIN/psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
 
-say "making $USERS users with sessions and a $SEATS_PER_EVENT-seat venue"
-psqlq <<SQL >/dev/null
-INSERT INTO users (email, name, password_hash)
-SELECT 'bench' || g || '@example.com', 'Bench ' || g, 'x' FROM generate_series(1, $USERS) g;
-INSERT INTO sessions (token_hash, user_id, expires_at)
-SELECT sha256(convert_to('benchtoken' || lpad(id::text, 12, '0'), 'UTF8')), id, now() + interval '1 day'
-FROM users;
-SELECT venue_create(jsonb_build_object('name', 'Bench Arena', 'city', 'Mumbai', 'sections',
-    (SELECT jsonb_agg(jsonb_build_object('name', 'S' || i, 'category', 'A', 'x', i * 110, 'y', 0,
-                                         'rows', 150, 'seats_per_row', 100))
-     FROM generate_series(1, $((SEATS_PER_EVENT / 15000))) i)));
-SQL
-psqlq -c "SELECT 'benchtoken' || lpad(id::text, 12, '0') FROM users ORDER BY id" >"$WORK/tokens"
-VENUE=$(psqlq -c "SELECT max(id) FROM venues")
+bench_crowd "$USERS" "$SEATS_PER_EVENT"
 SEED_HOLD_USER=$(psqlq -c "SELECT min(id) FROM users")
 
-new_event() {
-    psqlq -c "SELECT event_create(jsonb_build_object('venue_id', $VENUE, 'title', 'Bench $1',
-        'performer', 'Bench', 'category', 'concert', 'starts_at', now() + interval '30 days',
-        'on_sale_at', now() - interval '1 hour', 'max_per_user', 100,
-        'prices', '[{\"category\":\"A\",\"amount\":5000}]'::jsonb))"
-}
 
 cat >"$WORK/single.sql" <<'SQL'
 \set uid random(1, 5000)
@@ -112,14 +94,14 @@ wrk_run() { # PORT PATH BODY -> "rps p50 p99 statuses"
 EVENTS=""
 for i in $(seq 1 "$REPEATS"); do
     say "round $i/$REPEATS"
-    e=$(new_event "pgbench-single-$i"); EVENTS="$EVENTS $e"
+    e=$(bench_new_event "pgbench-single-$i"); EVENTS="$EVENTS $e"
     pgbench_tps "$WORK/single.sql" "$e" >>"$WORK/r_single"
-    e=$(new_event "pgbench-seed-$i"); EVENTS="$EVENTS $e"
+    e=$(bench_new_event "pgbench-seed-$i"); EVENTS="$EVENTS $e"
     hold=$(psqlq -c "INSERT INTO holds (event_id, user_id, seat_ids, amount, currency, expires_at)
         VALUES ($e, $SEED_HOLD_USER, '{0}', 0, 'INR', now() + interval '1 hour') RETURNING id" | head -1)
     pgbench_tps "$WORK/seed.sql" "$e" -D hold="$hold" >>"$WORK/r_seed"
     psqlq -c "ALTER DATABASE boxoffice RESET boxoffice.hold_async_commit" >/dev/null
-    e=$(new_event "stack-sync-$i"); EVENTS="$EVENTS $e"
+    e=$(bench_new_event "stack-sync-$i"); EVENTS="$EVENTS $e"
     sleep 1
     wrk_run "$STACK_PORT" "/api/events/$e/holds" '{"quantity":1}' >>"$WORK/r_sync"
     psqlq -c "ALTER DATABASE boxoffice SET boxoffice.hold_async_commit = 'on'" >/dev/null
@@ -127,7 +109,7 @@ for i in $(seq 1 "$REPEATS"); do
     STATE=$WORK/stack stop_pidfile "$WORK/stack/run/fcgi.pid"
     STATE=$WORK/stack spawn fcgi "$ROOT/build/boxoffice-fcgi" -c "$WORK/stack/boxoffice.conf"
     wait_http "http://127.0.0.1:$STACK_PORT/healthz" 20
-    e=$(new_event "stack-async-$i"); EVENTS="$EVENTS $e"
+    e=$(bench_new_event "stack-async-$i"); EVENTS="$EVENTS $e"
     sleep 1
     wrk_run "$STACK_PORT" "/api/events/$e/holds" '{"quantity":1}' >>"$WORK/r_async"
     psqlq -c "ALTER DATABASE boxoffice RESET boxoffice.hold_async_commit" >/dev/null

@@ -18,65 +18,59 @@ static struct payment_client *h_order_client(struct request *req)
     return state->payment;
 }
 
+/* How each refusal that is the same for every call reads over HTTP. */
+static const struct h_order_error {
+    enum order_outcome outcome;
+    int status;
+    const char *code;
+    const char *message;
+} h_order_errors[] = {
+    {ORDER_NOT_FOUND, 404, "order_not_found", "There is no such order."},
+    {ORDER_HOLD_NOT_FOUND, 404, "hold_not_found", "There is no such hold."},
+    {ORDER_HOLD_EXPIRED, 410, "hold_expired", "This hold has expired; pick the seats again."},
+    {ORDER_HOLD_RELEASED, 409, "hold_released", "This hold was given back."},
+    {ORDER_HOLD_HAS_ORDER, 409, "hold_has_order",
+     "This hold was already checked out with another Idempotency-Key."},
+    {ORDER_KEY_CONFLICT, 422, "idempotency_key_reused",
+     "This Idempotency-Key was already used for another hold."},
+    {ORDER_NOTHING_TO_PAY, 422, "nothing_to_pay",
+     "This hold costs nothing; there is nothing to pay."},
+    {ORDER_EXPIRED, 410, "order_expired", "The time to pay for this order has passed."},
+    {ORDER_NOT_PAYABLE, 409, "order_not_payable", "This order was canceled or refunded."},
+    {ORDER_NOT_CANCELABLE, 409, "order_not_cancelable",
+     "This order expired; there is nothing to cancel."},
+    {ORDER_CHART_PREPARED, 409, "chart_prepared",
+     "The chart of this train is prepared; the booking can no longer be cancelled."},
+    {ORDER_PAYMENT_IN_PROGRESS, 409, "payment_in_progress",
+     "An earlier payment of this order is still being confirmed; check the order again in a "
+     "moment."},
+};
+
 /* Answers an order call that did not end in ORDER_OK. */
 static void h_order_refusal(struct request *req, struct response *res,
                             const struct order_answer *answer)
 {
-    switch (answer->outcome) {
-    case ORDER_OK:
-        break;
-    case ORDER_NOT_FOUND:
-        http_error(res, 404, "order_not_found", "There is no such order.");
-        break;
-    case ORDER_HOLD_NOT_FOUND:
-        http_error(res, 404, "hold_not_found", "There is no such hold.");
-        break;
-    case ORDER_HOLD_EXPIRED:
-        http_error(res, 410, "hold_expired", "This hold has expired; pick the seats again.");
-        break;
-    case ORDER_HOLD_RELEASED:
-        http_error(res, 409, "hold_released", "This hold was given back.");
-        break;
-    case ORDER_HOLD_HAS_ORDER:
-        http_error(res, 409, "hold_has_order",
-                   "This hold was already checked out with another Idempotency-Key.");
-        break;
-    case ORDER_KEY_CONFLICT:
-        http_error(res, 422, "idempotency_key_reused",
-                   "This Idempotency-Key was already used for another hold.");
-        break;
-    case ORDER_NOTHING_TO_PAY:
-        http_error(res, 422, "nothing_to_pay", "This hold costs nothing; there is nothing to pay.");
-        break;
-    case ORDER_EXPIRED:
-        http_error(res, 410, "order_expired", "The time to pay for this order has passed.");
-        break;
-    case ORDER_NOT_PAYABLE:
-        http_error(res, 409, "order_not_payable", "This order was canceled or refunded.");
-        break;
-    case ORDER_NOT_CANCELABLE:
-        http_error(res, 409, "order_not_cancelable",
-                   "This order expired; there is nothing to cancel.");
-        break;
-    case ORDER_CHART_PREPARED:
-        http_error(res, 409, "chart_prepared",
-                   "The chart of this train is prepared; the booking can no longer be cancelled.");
-        break;
-    case ORDER_PAYMENT_IN_PROGRESS:
-        http_header(res, "Retry-After", "%d", 2);
-        http_error(res, 409, "payment_in_progress",
-                   "An earlier payment of this order is still being confirmed; check the order "
-                   "again in a moment.");
-        break;
-    case ORDER_PROVIDER_ERROR:
+    if (answer->outcome == ORDER_DB_FAILED) {
+        http_db_failure(req, res, answer->db_status);
+        return;
+    }
+    if (answer->outcome == ORDER_PROVIDER_ERROR) {
         if (answer->error.http_status == 503)
             http_header(res, "Retry-After", "%d", 2);
         http_error(res, answer->error.http_status, answer->error.code, answer->error.message);
-        break;
-    case ORDER_DB_FAILED:
-        http_db_failure(req, res, answer->db_status);
-        break;
+        return;
     }
+    for (size_t i = 0; i < sizeof(h_order_errors) / sizeof(h_order_errors[0]); i++) {
+        const struct h_order_error *e = &h_order_errors[i];
+        if (e->outcome != answer->outcome)
+            continue;
+        if (e->outcome == ORDER_PAYMENT_IN_PROGRESS)
+            http_header(res, "Retry-After", "%d", 2);
+        http_error(res, e->status, e->code, e->message);
+        return;
+    }
+    /* ORDER_OK never comes here; anything unknown is our bug. */
+    http_error(res, 500, "internal_error", "Something went wrong on our side.");
 }
 
 /* POST /api/holds/{id}/checkout with Idempotency-Key: 201 {"order",
