@@ -13,9 +13,11 @@
 #define ORDER_PROVIDER_RETRIES 2
 #define ORDER_PROVIDER_RETRY_BASE_MS 100
 
+static const struct db_statement order_checkout_plan_stmt = {
+    "order_checkout_plan",
+    "SELECT outcome, order_id, intent_id, amount, currency FROM order_checkout_plan($1, $2, $3)"};
 static const struct db_statement order_checkout_stmt = {
-    "order_checkout", "SELECT outcome, order_id, intent_id, create_key, amount, currency "
-                      "FROM order_checkout($1, $2, $3)"};
+    "order_checkout", "SELECT outcome, order_id, body FROM order_checkout($1, $2, $3, $4, $5)"};
 static const struct db_statement order_intent_created_stmt = {
     "order_intent_created", "SELECT order_intent_created($1, $2, $3)"}; /* the checkout answer */
 static const struct db_statement order_checkout_json_stmt = {"order_checkout_json",
@@ -241,25 +243,10 @@ static enum db_status order_settle_by_retrieve(struct db *db, struct payment_cli
 
 /* --- checkout ------------------------------------------------------------- */
 
-void order_checkout(struct db *db, struct payment_client *pay, int64_t user_id, int64_t hold_id,
-                    const char *key, struct order_answer *out)
+/* Sets out->outcome for a refusal word of the checkout functions; false
+ * when the word is not one. */
+static bool order_checkout_refusal(const char *outcome, struct order_answer *out)
 {
-    char user[24], hold[24];
-    struct db_result *r = NULL;
-    struct payment_result result;
-
-    memset(out, 0, sizeof(*out));
-    order_int_text(user_id, user, sizeof(user));
-    order_int_text(hold_id, hold, sizeof(hold));
-    const char *params[] = {user, hold, key};
-    enum db_status st = db_run(db, &order_checkout_stmt, 3, params, &r);
-    if (st == DB_UNIQUE) /* a concurrent request with the same key won: read its order */
-        st = db_run(db, &order_checkout_stmt, 3, params, &r);
-    if (st != DB_OK || db_rows(r) != 1) {
-        order_answer_db(out, st);
-        goto done;
-    }
-    const char *outcome = db_text(r, 0, 0);
     static const struct {
         const char *name;
         enum order_outcome outcome;
@@ -271,58 +258,128 @@ void order_checkout(struct db *db, struct payment_client *pay, int64_t user_id, 
     for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
         if (strcmp(outcome, refusals[i].name) == 0) {
             out->outcome = refusals[i].outcome;
-            goto done;
+            return true;
         }
     }
-    int64_t order_id = db_int64(r, 0, 1);
-    if (db_is_null(r, 0, 2)) {
-        /* No intent yet (new order, or an earlier try did not get one): the
-         * same idempotency key makes the provider answer with the same
-         * intent however often this runs. */
-        if (pay == NULL) {
-            order_answer_provider(out, 503, "payment_unavailable",
-                                  "Payments are unavailable at the moment. Try again later.");
-            goto done;
-        }
-        enum payment_outcome po = payment_create_intent(pay, db_int64(r, 0, 4), db_text(r, 0, 5),
-                                                        order_id, db_text(r, 0, 3), &result);
-        if (result.intent_id[0] == '\0' ||
-            (po != PAYMENT_REQUIRES_PAYMENT_METHOD && po != PAYMENT_PROCESSING)) {
-            /* The order stays: a retry with the same key asks again. */
-            log_warn(NULL, "creating the intent of order %lld: %s %s", (long long)order_id,
-                     payment_outcome_name(po), result.error_message);
-            if (po == PAYMENT_INVALID_REQUEST)
-                order_answer_provider(out, 502, "payment_rejected",
-                                      "The payment provider refused the request.");
-            else
-                order_answer_provider(out, 503, "payment_unavailable",
-                                      "Payments are unavailable at the moment. Try again with "
-                                      "the same Idempotency-Key.");
-            goto done;
-        }
-        char id[24];
-        order_int_text(order_id, id, sizeof(id));
-        const char *p[] = {id, result.intent_id, result.client_secret};
-        char *json = NULL;
-        st = outcome_json_query(db, &order_intent_created_stmt, 3, p, &json);
-        if (st != DB_OK || json == NULL) {
-            free(json);
-            order_answer_db(out, st);
-            goto done;
-        }
-        out->json = json;
-        out->outcome = ORDER_OK;
+    return false;
+}
+
+/* Asks the provider for the intent of the user's hold under the checkout's
+ * key (the same intent however often it is asked). False with out set
+ * when there is none to be had. */
+static bool order_create_intent(struct payment_client *pay, int64_t user_id, int64_t hold_id,
+                                const char *key, int64_t amount, const char *currency,
+                                struct payment_result *result, struct order_answer *out)
+{
+    char create_key[ORDER_IDEMPOTENCY_KEY_MAX + 48];
+    if (pay == NULL) {
+        order_answer_provider(out, 503, "payment_unavailable",
+                              "Payments are unavailable at the moment. Try again later.");
+        return false;
+    }
+    snprintf(create_key, sizeof(create_key), "checkout-u%lld-%s", (long long)user_id, key);
+    enum payment_outcome po =
+        payment_create_intent(pay, amount, currency, hold_id, create_key, result);
+    if (result->intent_id[0] != '\0' &&
+        (po == PAYMENT_REQUIRES_PAYMENT_METHOD || po == PAYMENT_PROCESSING))
+        return true;
+    log_warn(NULL, "creating the intent of hold %lld: %s %s", (long long)hold_id,
+             payment_outcome_name(po), result->error_message);
+    if (po == PAYMENT_INVALID_REQUEST && strcmp(result->error_type, "idempotency_error") == 0)
+        out->outcome = ORDER_KEY_CONFLICT; /* the key asked for another hold's intent */
+    else if (po == PAYMENT_INVALID_REQUEST)
+        order_answer_provider(out, 502, "payment_rejected",
+                              "The payment provider refused the request.");
+    else
+        order_answer_provider(out, 503, "payment_unavailable",
+                              "Payments are unavailable at the moment. Try again with the same "
+                              "Idempotency-Key.");
+    return false;
+}
+
+/* An order made without its intent (before checkout made the intent
+ * first): makes it now and records it. */
+static void order_add_intent(struct db *db, struct payment_client *pay, int64_t user_id,
+                             int64_t hold_id, const char *key, struct db_result *plan,
+                             struct order_answer *out)
+{
+    struct payment_result result;
+    char id[24];
+    if (!order_create_intent(pay, user_id, hold_id, key, db_int64(plan, 0, 3),
+                             db_text(plan, 0, 4), &result, out))
+        return;
+    order_int_text(db_int64(plan, 0, 1), id, sizeof(id));
+    const char *p[] = {id, result.intent_id, result.client_secret};
+    char *json = NULL;
+    enum db_status st = outcome_json_query(db, &order_intent_created_stmt, 3, p, &json);
+    if (st != DB_OK || json == NULL) {
+        free(json);
+        order_answer_db(out, st);
+        return;
+    }
+    out->json = json;
+    out->outcome = ORDER_OK;
+}
+
+void order_checkout(struct db *db, struct payment_client *pay, int64_t user_id, int64_t hold_id,
+                    const char *key, struct order_answer *out)
+{
+    char user[24], hold[24];
+    struct db_result *plan = NULL, *r = NULL;
+    struct payment_result result;
+
+    memset(out, 0, sizeof(*out));
+    order_int_text(user_id, user, sizeof(user));
+    order_int_text(hold_id, hold, sizeof(hold));
+    const char *plan_params[] = {user, hold, key};
+    enum db_status st = db_run(db, &order_checkout_plan_stmt, 3, plan_params, &plan);
+    if (st != DB_OK || db_rows(plan) != 1) {
+        order_answer_db(out, st);
         goto done;
     }
-    order_answer_json(db, &order_checkout_json_stmt, order_id, out);
+    const char *outcome = db_text(plan, 0, 0);
+    if (order_checkout_refusal(outcome, out))
+        goto done;
+    if (strcmp(outcome, "existing") == 0) {
+        if (db_is_null(plan, 0, 2))
+            order_add_intent(db, pay, user_id, hold_id, key, plan, out);
+        else
+            order_answer_json(db, &order_checkout_json_stmt, db_int64(plan, 0, 1), out);
+        goto done;
+    }
+    /* ready: the intent first, then the order with it in one transaction. */
+    if (!order_create_intent(pay, user_id, hold_id, key, db_int64(plan, 0, 3),
+                             db_text(plan, 0, 4), &result, out))
+        goto done;
+    const char *params[] = {user, hold, key, result.intent_id, result.client_secret};
+    st = db_run(db, &order_checkout_stmt, 5, params, &r);
+    if (st == DB_UNIQUE) /* a concurrent request with the same key won: read its order */
+        st = db_run(db, &order_checkout_stmt, 5, params, &r);
+    if (st != DB_OK || db_rows(r) != 1) {
+        order_answer_db(out, st);
+        goto done;
+    }
+    if (order_checkout_refusal(db_text(r, 0, 0), out))
+        goto done; /* the intent stays unconfirmed: it can never charge */
+    if (db_is_null(r, 0, 2)) {
+        order_answer_db(out, DB_ERROR);
+        goto done;
+    }
+    out->json = strdup(db_text(r, 0, 2));
+    if (out->json == NULL) {
+        order_answer_db(out, DB_ERROR);
+        goto done;
+    }
+    out->outcome = ORDER_OK;
 done:
+    db_result_free(plan);
     db_result_free(r);
 }
 
 /* --- pay ------------------------------------------------------------------ */
 
-/* Makes sure the order has an intent (an earlier checkout may have ended
- * before the provider answered). */
+/* Makes sure the order has an intent (orders made before checkout created
+ * the intent first may have none). */
 static void order_ensure_intent(struct db *db, struct payment_client *pay, int64_t user_id,
                                 int64_t order_id, struct order_answer *out)
 {

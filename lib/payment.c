@@ -657,22 +657,22 @@ static bool payment_intent_path(char *path, size_t cap, const char *intent_id, c
 }
 
 enum payment_outcome payment_create_intent(struct payment_client *client, int64_t amount,
-                                           const char *currency, int64_t order_id,
+                                           const char *currency, int64_t hold_id,
                                            const char *idempotency_key, struct payment_result *out)
 {
     char amount_text[24];
-    char order_text[24];
+    char hold_text[24];
     char currency_lower[4];
     const struct payment_form_field fields[] = {
         {"amount", amount_text},
         {"currency", currency_lower},
-        {"metadata[order_id]", order_text},
+        {"metadata[hold_id]", hold_text},
         {"payment_method_types[]", "card"},
     };
 
     memset(out, 0, sizeof(*out));
-    if (amount < 1 || !payment_valid_currency(currency) || order_id < 1)
-        return payment_reject(out, "amount must be >= 1, currency three letters, order_id >= 1");
+    if (amount < 1 || !payment_valid_currency(currency) || hold_id < 1)
+        return payment_reject(out, "amount must be >= 1, currency three letters, hold_id >= 1");
     if (!payment_valid_idempotency_key(idempotency_key))
         return payment_reject(out, "idempotency key must be 1..255 printable ASCII bytes");
     for (size_t i = 0; i < 3; i++) {
@@ -681,7 +681,7 @@ enum payment_outcome payment_create_intent(struct payment_client *client, int64_
     }
     currency_lower[3] = '\0';
     snprintf(amount_text, sizeof(amount_text), "%" PRId64, amount);
-    snprintf(order_text, sizeof(order_text), "%" PRId64, order_id);
+    snprintf(hold_text, sizeof(hold_text), "%" PRId64, hold_id);
     return payment_post_form(client, "/v1/payment_intents", fields,
                              sizeof(fields) / sizeof(fields[0]), idempotency_key, out);
 }

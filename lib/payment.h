@@ -105,10 +105,11 @@ void payment_close(struct payment_client *client);
  * backoff. */
 
 /* POST /v1/payment_intents: amount (minor units, >= 1), currency (three
- * letters), metadata[order_id], payment_method_types[]=card. Success is
+ * letters), metadata[hold_id] (the hold being bought: checkout makes the
+ * intent before the order), payment_method_types[]=card. Success is
  * PAYMENT_REQUIRES_PAYMENT_METHOD with intent_id and client_secret. */
 enum payment_outcome payment_create_intent(struct payment_client *client, int64_t amount,
-                                           const char *currency, int64_t order_id,
+                                           const char *currency, int64_t hold_id,
                                            const char *idempotency_key, struct payment_result *out)
     __attribute__((warn_unused_result));
 

@@ -1,7 +1,10 @@
 -- Orders and payments: every state change of an order is one function, one
 -- transaction. Provider calls happen between these calls, never inside a
--- transaction: first the attempt is recorded (payments row 'started'),
--- then the provider is called, then the outcome is recorded.
+-- transaction. A call that may move money (confirm, refund) is recorded
+-- first (payments row 'started'), then sent, then its outcome recorded.
+-- Creating an intent moves no money: checkout asks for it first and writes
+-- the order with it, so a crash in between leaves only an intent that was
+-- never confirmed.
 -- Reapplied on every migrate run.
 
 -- A ticket code: 16 upper-case hex digits from the strong random source
@@ -72,21 +75,77 @@ BEGIN
     FROM orders o WHERE o.id = p_order_id);
 END $$;
 
--- Turns the user's active hold into a pending order (or finds the order an
--- earlier request with the same key made). Returns one row: outcome, the
--- order, its intent (NULL until created) and the idempotency key of the
--- intent's creation. Outcomes: created, existing, key_conflict (the key
--- made an order for another hold), hold_not_found, hold_expired,
--- hold_released, hold_has_order (another key already checked it out),
--- nothing_to_pay.
-CREATE OR REPLACE FUNCTION order_checkout(p_user_id bigint, p_hold_id bigint, p_key text)
-RETURNS TABLE (outcome text, order_id bigint, intent_id text, create_key text,
-               amount bigint, currency text)
+-- Why the user's hold p_hold cannot be checked out now (NULL when it can):
+-- hold_not_found (p_hold is NULL: not the user's), hold_has_order (another
+-- key already checked it out), hold_expired, hold_released, nothing_to_pay.
+CREATE OR REPLACE FUNCTION order_hold_refusal(p_hold holds)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p_hold.id IS NULL THEN
+        RETURN 'hold_not_found';
+    END IF;
+    IF EXISTS (SELECT 1 FROM orders o WHERE o.hold_id = p_hold.id) THEN
+        RETURN 'hold_has_order';
+    END IF;
+    IF p_hold.status = 'expired' OR (p_hold.status = 'active' AND p_hold.expires_at <= now()) THEN
+        RETURN 'hold_expired';
+    END IF;
+    IF p_hold.status <> 'active' THEN
+        RETURN 'hold_released';
+    END IF;
+    IF p_hold.amount < 1 THEN
+        RETURN 'nothing_to_pay';
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Checkout, step one, reading only: what the provider's PaymentIntent must
+-- be for the user's hold, before anything is written. Checkout creates the
+-- intent first (creating one moves no money, and the same idempotency key
+-- gives the same intent back however often it is asked), then writes the
+-- order with it in one transaction: one durable commit per checkout.
+-- Outcomes: ready (amount, currency), existing (the key made this order
+-- already; intent_id NULL only for an order whose intent was never made),
+-- key_conflict (the key made an order for another hold), and the
+-- refusals of order_hold_refusal.
+DROP FUNCTION IF EXISTS order_checkout_plan(bigint, bigint, text);
+CREATE OR REPLACE FUNCTION order_checkout_plan(p_user_id bigint, p_hold_id bigint, p_key text)
+RETURNS TABLE (outcome text, order_id bigint, intent_id text, amount bigint, currency text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_hold holds%ROWTYPE;
+    v_order orders%ROWTYPE;
+BEGIN
+    SELECT * INTO v_order FROM orders o
+    WHERE o.user_id = p_user_id AND o.idempotency_key = p_key;
+    IF FOUND THEN
+        RETURN QUERY SELECT CASE WHEN v_order.hold_id = p_hold_id THEN 'existing'
+                                 ELSE 'key_conflict' END,
+            v_order.id, v_order.intent_id, v_order.amount, v_order.currency;
+        RETURN;
+    END IF;
+    SELECT * INTO v_hold FROM holds h WHERE h.id = p_hold_id AND h.user_id = p_user_id;
+    RETURN QUERY SELECT coalesce(order_hold_refusal(v_hold), 'ready'), NULL::bigint,
+        NULL::text, v_hold.amount, v_hold.currency;
+END $$;
+
+-- Checkout, step two: turns the user's active hold into a pending order
+-- with the provider's intent p_intent_id (made by step one's plan), or
+-- finds the order an earlier request with the same key made. Everything
+-- step one checked is checked again under the hold's lock. Returns one
+-- row: outcome (created, existing, key_conflict or a refusal of
+-- order_hold_refusal), the order, and for created and existing the
+-- checkout answer. An intent left without an order by a refusal here was
+-- never confirmed, so it can never charge.
+DROP FUNCTION IF EXISTS order_checkout(bigint, bigint, text);
+CREATE OR REPLACE FUNCTION order_checkout(p_user_id bigint, p_hold_id bigint, p_key text,
+                                          p_intent_id text, p_client_secret text)
+RETURNS TABLE (outcome text, order_id bigint, body json)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_hold holds%ROWTYPE;
     v_order orders%ROWTYPE;
-    v_create_key text := 'checkout-u' || p_user_id || '-' || p_key;
+    v_refusal text;
 BEGIN
     PERFORM set_config('synchronous_commit', 'on', true);
     -- The hold's lock orders concurrent checkouts of it.
@@ -96,45 +155,21 @@ BEGIN
     WHERE o.user_id = p_user_id AND o.idempotency_key = p_key;
     IF FOUND THEN
         IF v_order.hold_id <> p_hold_id THEN
-            RETURN QUERY SELECT 'key_conflict', v_order.id, NULL::text, NULL::text,
-                NULL::bigint, NULL::text;
+            RETURN QUERY SELECT 'key_conflict', v_order.id, NULL::json;
         ELSE
-            RETURN QUERY SELECT 'existing', v_order.id, v_order.intent_id, v_create_key,
-                v_order.amount, v_order.currency;
+            RETURN QUERY SELECT 'existing', v_order.id, order_checkout_json(v_order.id);
         END IF;
         RETURN;
     END IF;
-    IF v_hold.id IS NULL THEN
-        RETURN QUERY SELECT 'hold_not_found', NULL::bigint, NULL::text, NULL::text,
-            NULL::bigint, NULL::text;
-        RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM orders o WHERE o.hold_id = p_hold_id) THEN
-        RETURN QUERY SELECT 'hold_has_order', (SELECT o.id FROM orders o
-                                               WHERE o.hold_id = p_hold_id),
-            NULL::text, NULL::text, NULL::bigint, NULL::text;
-        RETURN;
-    END IF;
-    IF v_hold.status IN ('expired') OR (v_hold.status = 'active' AND v_hold.expires_at <= now())
-    THEN
-        RETURN QUERY SELECT 'hold_expired', NULL::bigint, NULL::text, NULL::text,
-            NULL::bigint, NULL::text;
-        RETURN;
-    END IF;
-    IF v_hold.status <> 'active' THEN
-        RETURN QUERY SELECT 'hold_released', NULL::bigint, NULL::text, NULL::text,
-            NULL::bigint, NULL::text;
-        RETURN;
-    END IF;
-    IF v_hold.amount < 1 THEN
-        RETURN QUERY SELECT 'nothing_to_pay', NULL::bigint, NULL::text, NULL::text,
-            NULL::bigint, NULL::text;
+    v_refusal := order_hold_refusal(v_hold);
+    IF v_refusal IS NOT NULL THEN
+        RETURN QUERY SELECT v_refusal, NULL::bigint, NULL::json;
         RETURN;
     END IF;
     INSERT INTO orders (user_id, hold_id, kind, event_id, amount, currency, idempotency_key,
-                        expires_at)
+                        expires_at, intent_id, client_secret)
     VALUES (p_user_id, p_hold_id, v_hold.kind, v_hold.event_id, v_hold.amount,
-            v_hold.currency, p_key, v_hold.expires_at)
+            v_hold.currency, p_key, v_hold.expires_at, p_intent_id, p_client_secret)
     RETURNING * INTO v_order;
     IF v_hold.kind = 'event' THEN
         INSERT INTO order_lines (order_id, line, event_id, seat_id, category, amount)
@@ -149,10 +184,7 @@ BEGIN
     -- The hold lives on as the order's: the sweeper leaves it alone, its
     -- seats stay reserved until the deadline (lazily, as before).
     UPDATE holds SET status = 'converted' WHERE id = p_hold_id;
-    INSERT INTO payments (order_id, kind, idempotency_key, amount)
-    VALUES (v_order.id, 'create', v_create_key, v_order.amount);
-    RETURN QUERY SELECT 'created', v_order.id, NULL::text, v_create_key, v_order.amount,
-        v_order.currency;
+    RETURN QUERY SELECT 'created', v_order.id, order_checkout_json(v_order.id);
 END $$;
 
 -- Records the provider's PaymentIntent of an order (idempotent); returns

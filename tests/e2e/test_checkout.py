@@ -521,6 +521,40 @@ class CheckoutTest(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         self.assertEqual(self.pay(c, r.json["order"]["id"]).json["status"], "paid")
 
+    def test_key_of_a_failed_checkout_reused_for_another_hold(self):
+        # The provider made the intent for the first hold, but its answer
+        # was lost three times: no order exists. The key then asks for
+        # another hold: the provider refuses the changed request, and so do we.
+        ev = self.event()
+        c, _ = signup()
+        seats = seat_ids(ev["id"])
+        h1 = self.hold(c, ev["id"], seats[:1])
+        h2 = self.hold(c, ev["id"], seats[1:3])
+        faults(*([{"match": "create", "after_commit_status": 500}] * 3))
+        key = unique("lost-")
+        r = self.checkout(c, h1["id"], key)
+        self.assertEqual(r.status, 503, r)
+        r = self.checkout(c, h2["id"], key)
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(r.error_code, "idempotency_key_reused")
+        self.assertEqual(sql_value("SELECT count(*) FROM orders WHERE hold_id IN (:'v1', :'v2')",
+                                   h1["id"], h2["id"]), "0")
+        # The first hold with its key gets the intent the provider made.
+        r = self.checkout(c, h1["id"], key)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.pay(c, r.json["order"]["id"]).json["status"], "paid")
+
+    def test_order_without_intent_gets_one_when_paid(self):
+        # Orders made before checkout created the intent first could be
+        # left without one; paying makes it then.
+        c, ev, h, co = self.bought(seats=1)
+        oid = co["order"]["id"]
+        sql("UPDATE orders SET intent_id = NULL, client_secret = NULL WHERE id = :'v1'", oid)
+        r = self.pay(c, oid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["status"], "paid")
+        self.assertEqual(len(r.json["tickets"]), 1)
+
     # --- the database enforces the invariants ---------------------------------
     def test_invariants_are_constraints(self):
         c, ev, h, co = self.bought(seats=2)
@@ -556,6 +590,10 @@ class CheckoutTest(unittest.TestCase):
         self.assertTrue(refused(
             "INSERT INTO tickets (order_id, event_id, seat_id, code) SELECT order_id, event_id, "
             "seat_id, 'FEDCBA9876543210' FROM tickets WHERE order_id = :'v1' LIMIT 1"))
+        # A valid ticket of the paid order for a seat its hold never had.
+        self.assertTrue(refused(
+            "INSERT INTO tickets (order_id, event_id, seat_id, code) SELECT id, event_id, "
+            "%d, 'ABCDEF0123456780' FROM orders WHERE id = :'v1'" % seat_ids(ev["id"])[4]))
         self.assertEqual(sql_value("SELECT count(*) FROM tickets WHERE order_id = :'v1'", oid),
                          "2")
 

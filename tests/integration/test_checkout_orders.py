@@ -87,11 +87,10 @@ class OrderSql(unittest.TestCase):
 
     def order(self, uid, hold):
         """A pending order with an intent, as checkout leaves it."""
-        row = one(self.db, "SELECT outcome, order_id FROM order_checkout(%s, %s, %s)",
-                  uid, hold, "key-%d" % next(_serial))
+        intent = "pi_test_%s_h%d" % (TAG, hold)
+        row = one(self.db, "SELECT outcome, order_id FROM order_checkout(%s, %s, %s, %s, %s)",
+                  uid, hold, "key-%d" % next(_serial), intent, "secret")
         self.assertEqual(row[0], "created")
-        intent = "pi_test_%s_%d" % (TAG, row[1])
-        one(self.db, "SELECT order_intent_created(%s, %s, 'secret')", row[1], intent)
         return row[1], intent
 
     def succeed(self, intent, conn=None):

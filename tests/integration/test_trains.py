@@ -272,10 +272,10 @@ class ChartRefunds(TrainDb):
     guard that refunds never exceed what was paid."""
 
     def paid_order(self, booking):
-        order = self.q("SELECT order_id FROM order_checkout(%s, %s, %s)", self.user,
-                       booking["hold_id"], "k-%s-%d" % (TAG, booking["hold_id"]))[0][0]
-        intent = "pi_test_%s_%d" % (TAG, order)
-        self.q("SELECT order_intent_created(%s, %s, 'secret')", order, intent)
+        intent = "pi_test_%s_h%d" % (TAG, booking["hold_id"])
+        order = self.q("SELECT order_id FROM order_checkout(%s, %s, %s, %s, 'secret')",
+                       self.user, booking["hold_id"], "k-%s-%d" % (TAG, booking["hold_id"]),
+                       intent)[0][0]
         self.assertEqual(self.q1("SELECT outcome FROM order_payment_succeeded(%s, false)", intent),
                          "paid")
         return order

@@ -25,8 +25,8 @@
 struct live {
     const char *url;
     const char *key;
-    char run[64]; /* makes idempotency keys and order ids unique per run */
-    int64_t order_base;
+    char run[64]; /* makes idempotency keys and hold ids unique per run */
+    int64_t hold_base;
     int counter;
 };
 
@@ -99,27 +99,27 @@ static void clear_faults(void)
 }
 
 struct ledger_entry {
-    int intents; /* intents whose metadata order_id is the one asked for */
+    int intents; /* intents whose metadata hold_id is the one asked for */
     int64_t charged;
     int64_t refunded;
 };
 
-/* What the provider recorded for one of our orders. */
-static struct ledger_entry ledger_for_order(int64_t order_id)
+/* What the provider recorded for the intents of one hold. */
+static struct ledger_entry ledger_for_hold(int64_t hold_id)
 {
     struct ledger_entry entry = {0, 0, 0};
     char wanted[32];
     json_object *ledger = control("GET", "/_sandbox/ledger", NULL);
     json_object *intents = NULL;
 
-    snprintf(wanted, sizeof(wanted), "%" PRId64, order_id);
+    snprintf(wanted, sizeof(wanted), "%" PRId64, hold_id);
     assert_true(json_object_object_get_ex(ledger, "intents", &intents));
     for (size_t i = 0; i < json_object_array_length(intents); i++) {
         json_object *pi = json_object_array_get_idx(intents, i);
-        json_object *metadata = NULL, *order = NULL, *value = NULL;
+        json_object *metadata = NULL, *hold = NULL, *value = NULL;
         if (!json_object_object_get_ex(pi, "metadata", &metadata) ||
-            !json_object_object_get_ex(metadata, "order_id", &order) ||
-            strcmp(json_object_get_string(order), wanted) != 0)
+            !json_object_object_get_ex(metadata, "hold_id", &hold) ||
+            strcmp(json_object_get_string(hold), wanted) != 0)
             continue;
         entry.intents++;
         if (json_object_object_get_ex(pi, "charged", &value))
@@ -147,26 +147,26 @@ static void next_key(char *out, size_t cap, const char *what)
     snprintf(out, cap, "%s-%s-%d", live.run, what, ++live.counter);
 }
 
-static int64_t next_order(void)
+static int64_t next_hold(void)
 {
-    return live.order_base + ++live.counter;
+    return live.hold_base + ++live.counter;
 }
 
-/* Creates an intent for a new order; returns the order id. */
+/* Creates an intent for a new hold; returns the hold id. */
 static int64_t create_intent(struct payment_client *client, int64_t amount,
                              struct payment_result *r)
 {
     char key[128];
-    int64_t order = next_order();
+    int64_t hold = next_hold();
     next_key(key, sizeof(key), "create");
-    assert_int_equal(payment_create_intent(client, amount, "eur", order, key, r),
+    assert_int_equal(payment_create_intent(client, amount, "eur", hold, key, r),
                      PAYMENT_REQUIRES_PAYMENT_METHOD);
     assert_int_equal(r->status, PAYMENT_STATUS_REQUIRES_PAYMENT_METHOD);
     assert_true(strncmp(r->intent_id, "pi_", 3) == 0);
     assert_true(strncmp(r->client_secret, r->intent_id, strlen(r->intent_id)) == 0);
     assert_int_equal(r->amount, amount);
     assert_string_equal(r->currency, "eur");
-    return order;
+    return hold;
 }
 
 #define SKIP_WITHOUT_SANDBOX()                                                                     \
@@ -184,12 +184,12 @@ static void test_create_then_confirm_succeeds(void **state)
     struct payment_client *client;
     struct payment_result created, r;
     char key[128];
-    int64_t order;
+    int64_t hold;
     struct ledger_entry entry;
 
     SKIP_WITHOUT_SANDBOX();
     client = open_client(5000, 2, NULL);
-    order = create_intent(client, 2500, &created);
+    hold = create_intent(client, 2500, &created);
     next_key(key, sizeof(key), "confirm");
     assert_int_equal(payment_confirm_intent(client, created.intent_id, "pm_card_visa", key, &r),
                      PAYMENT_SUCCEEDED);
@@ -200,7 +200,7 @@ static void test_create_then_confirm_succeeds(void **state)
 
     assert_int_equal(payment_retrieve_intent(client, created.intent_id, &r), PAYMENT_SUCCEEDED);
     assert_string_equal(r.intent_id, created.intent_id);
-    entry = ledger_for_order(order);
+    entry = ledger_for_hold(hold);
     assert_int_equal(entry.intents, 1);
     assert_int_equal(entry.charged, 2500);
     payment_close(client);
@@ -212,11 +212,11 @@ static void test_decline_then_another_card_succeeds(void **state)
     struct payment_result created, r;
     struct payment_api_error error;
     char key[128];
-    int64_t order;
+    int64_t hold;
 
     SKIP_WITHOUT_SANDBOX();
     client = open_client(5000, 2, NULL);
-    order = create_intent(client, 1800, &created);
+    hold = create_intent(client, 1800, &created);
     next_key(key, sizeof(key), "confirm");
     assert_int_equal(
         payment_confirm_intent(client, created.intent_id, "pm_card_visa_chargeDeclined", key, &r),
@@ -242,14 +242,14 @@ static void test_decline_then_another_card_succeeds(void **state)
     assert_int_equal(
         payment_confirm_intent(client, created.intent_id, "pm_card_mastercard", key, &r),
         PAYMENT_SUCCEEDED);
-    assert_int_equal(ledger_for_order(order).charged, 1800);
+    assert_int_equal(ledger_for_hold(hold).charged, 1800);
 
     /* Paying twice is a state conflict, not a second charge. */
     next_key(key, sizeof(key), "confirm");
     assert_int_equal(payment_confirm_intent(client, created.intent_id, "pm_card_visa", key, &r),
                      PAYMENT_INVALID_REQUEST);
     assert_string_equal(r.error_code, "payment_intent_unexpected_state");
-    assert_int_equal(ledger_for_order(order).charged, 1800);
+    assert_int_equal(ledger_for_hold(hold).charged, 1800);
     payment_close(client);
 }
 
@@ -277,18 +277,18 @@ static void test_retries_500_and_429_with_the_same_key(void **state)
     struct payment_client *client;
     struct payment_result created, r;
     char key[128];
-    int64_t order;
+    int64_t hold;
 
     SKIP_WITHOUT_SANDBOX();
     client = open_client(5000, 3, NULL);
-    order = create_intent(client, 3100, &created);
+    hold = create_intent(client, 3100, &created);
     inject("[{\"match\": \"confirm\", \"status\": 500},"
            " {\"match\": \"confirm\", \"status\": 429}]");
     next_key(key, sizeof(key), "confirm");
     assert_int_equal(payment_confirm_intent(client, created.intent_id, "pm_card_visa", key, &r),
                      PAYMENT_SUCCEEDED);
     assert_int_equal(r.attempts, 3);
-    assert_int_equal(ledger_for_order(order).charged, 3100);
+    assert_int_equal(ledger_for_hold(hold).charged, 3100);
     payment_close(client);
 }
 
@@ -297,7 +297,7 @@ static void test_commit_then_500_is_replayed_not_repeated(void **state)
     struct payment_client *client;
     struct payment_result created, r, again;
     char key[128];
-    int64_t order = next_order();
+    int64_t hold = next_hold();
     struct ledger_entry entry;
 
     SKIP_WITHOUT_SANDBOX();
@@ -307,7 +307,7 @@ static void test_commit_then_500_is_replayed_not_repeated(void **state)
     inject("[{\"match\": \"create\", \"after_commit_status\": 500},"
            " {\"match\": \"confirm\", \"after_commit_status\": 502}]");
     next_key(key, sizeof(key), "create");
-    assert_int_equal(payment_create_intent(client, 4200, "eur", order, key, &created),
+    assert_int_equal(payment_create_intent(client, 4200, "eur", hold, key, &created),
                      PAYMENT_REQUIRES_PAYMENT_METHOD);
     assert_int_equal(created.attempts, 2);
     assert_true(created.replayed);
@@ -320,7 +320,7 @@ static void test_commit_then_500_is_replayed_not_repeated(void **state)
     assert_int_equal(payment_confirm_intent(client, created.intent_id, "pm_card_visa", key, &again),
                      PAYMENT_SUCCEEDED);
     assert_true(again.replayed);
-    entry = ledger_for_order(order);
+    entry = ledger_for_hold(hold);
     assert_int_equal(entry.intents, 1);
     assert_int_equal(entry.charged, 4200);
     payment_close(client);
@@ -374,11 +374,11 @@ static void test_timeout_is_unknown_and_reconciles(void **state)
     struct payment_client *client;
     struct payment_result created, r;
     char key[128];
-    int64_t order;
+    int64_t hold;
 
     SKIP_WITHOUT_SANDBOX();
     client = open_client(300, 0, NULL);
-    order = create_intent(client, 5500, &created);
+    hold = create_intent(client, 5500, &created);
     /* The provider is slow but does charge: the client cannot know. */
     inject("[{\"match\": \"confirm\", \"delay_ms\": 1200}]");
     next_key(key, sizeof(key), "confirm");
@@ -388,7 +388,7 @@ static void test_timeout_is_unknown_and_reconciles(void **state)
     assert_int_equal(r.http_status, 0);
     wait_ms(1500);
     assert_int_equal(payment_retrieve_intent(client, created.intent_id, &r), PAYMENT_SUCCEEDED);
-    assert_int_equal(ledger_for_order(order).charged, 5500);
+    assert_int_equal(ledger_for_hold(hold).charged, 5500);
     payment_close(client);
 }
 
@@ -397,18 +397,18 @@ static void test_timeout_then_retry_charges_once(void **state)
     struct payment_client *client;
     struct payment_result created, r;
     char key[128];
-    int64_t order;
+    int64_t hold;
 
     SKIP_WITHOUT_SANDBOX();
     client = open_client(300, 2, NULL);
-    order = create_intent(client, 6100, &created);
+    hold = create_intent(client, 6100, &created);
     inject("[{\"match\": \"confirm\", \"delay_ms\": 800}]");
     next_key(key, sizeof(key), "confirm");
     assert_int_equal(payment_confirm_intent(client, created.intent_id, "pm_card_visa", key, &r),
                      PAYMENT_SUCCEEDED);
     assert_int_equal(r.attempts, 2);
     wait_ms(1000); /* the slow first attempt finishes at the provider */
-    assert_int_equal(ledger_for_order(order).charged, 6100);
+    assert_int_equal(ledger_for_hold(hold).charged, 6100);
     payment_close(client);
 }
 
@@ -418,12 +418,12 @@ static void test_refund(void **state)
     struct payment_result created, r;
     struct payment_api_error error;
     char key[128];
-    int64_t order;
+    int64_t hold;
     struct ledger_entry entry;
 
     SKIP_WITHOUT_SANDBOX();
     client = open_client(5000, 2, NULL);
-    order = create_intent(client, 2000, &created);
+    hold = create_intent(client, 2000, &created);
     next_key(key, sizeof(key), "confirm");
     assert_int_equal(payment_confirm_intent(client, created.intent_id, "pm_card_visa", key, &r),
                      PAYMENT_SUCCEEDED);
@@ -441,7 +441,7 @@ static void test_refund(void **state)
     assert_int_equal(payment_refund(client, created.intent_id, 700, key, &r), PAYMENT_SUCCEEDED);
     assert_int_equal(r.refund_amount, 700);
     assert_true(r.replayed);
-    assert_int_equal(ledger_for_order(order).refunded, 1200);
+    assert_int_equal(ledger_for_hold(hold).refunded, 1200);
 
     /* More than is left: refused, nothing refunded. */
     next_key(key, sizeof(key), "refund");
@@ -451,7 +451,7 @@ static void test_refund(void **state)
     assert_int_equal(r.http_status, 400);
     assert_true(payment_api_error_from_result(&r, &error));
     assert_string_equal(error.code, "refund_too_large");
-    assert_int_equal(ledger_for_order(order).refunded, 1200);
+    assert_int_equal(ledger_for_hold(hold).refunded, 1200);
 
     /* A lost answer to a refund of the rest is retried with its key:
      * refunded once. */
@@ -468,7 +468,7 @@ static void test_refund(void **state)
     assert_true(payment_api_error_from_result(&r, &error));
     assert_string_equal(error.code, "already_refunded");
 
-    entry = ledger_for_order(order);
+    entry = ledger_for_hold(hold);
     assert_int_equal(entry.charged, 2000);
     assert_int_equal(entry.refunded, 2000);
     payment_close(client);
@@ -517,7 +517,7 @@ static int live_setup(void **state)
         live.key = "sk_test_boxoffice_sandbox";
     snprintf(live.run, sizeof(live.run), "live-%ld-%ld", (long)getpid(), (long)time(NULL));
     /* Order ids no earlier run against the same sandbox used. */
-    live.order_base = (int64_t)time(NULL) * 1000 + (getpid() % 1000) * 1000000000LL;
+    live.hold_base = (int64_t)time(NULL) * 1000 + (getpid() % 1000) * 1000000000LL;
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
