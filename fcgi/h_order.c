@@ -25,6 +25,7 @@ static const struct h_order_error {
     const char *code;
     const char *message;
 } h_order_errors[] = {
+    {ORDER_UNAUTHORIZED, 401, "unauthorized", "Your session has ended; sign in again."},
     {ORDER_NOT_FOUND, 404, "order_not_found", "There is no such order."},
     {ORDER_HOLD_NOT_FOUND, 404, "hold_not_found", "There is no such hold."},
     {ORDER_HOLD_EXPIRED, 410, "hold_expired", "This hold has expired; pick the seats again."},
@@ -87,8 +88,8 @@ void h_order_checkout(struct request *req, struct response *res)
                    "Send an Idempotency-Key header of 1 to 200 printable characters.");
         return;
     }
-    order_checkout(req->db, h_order_client(req), req->user.id, req->ids[0], req->idempotency_key,
-                   &answer);
+    order_checkout(req->db, h_order_client(req), req->token_hash, req->ids[0],
+                   req->idempotency_key, &answer);
     if (answer.outcome == ORDER_OK) {
         http_json_text(res, 201, answer.json);
         answer.json = NULL;
@@ -137,7 +138,7 @@ void h_order_pay(struct request *req, struct response *res)
         http_invalid(res, &err);
         goto done;
     }
-    order_pay(req->db, h_order_client(req), req->user.id, req->ids[0], pm, &answer);
+    order_pay(req->db, h_order_client(req), req->token_hash, req->ids[0], pm, &answer);
     if (answer.outcome == ORDER_OK) {
         http_json_text(res, 200, answer.json);
         answer.json = NULL;

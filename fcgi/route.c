@@ -25,10 +25,10 @@ const struct route route_table[] = {
     {HTTP_GET,    "/api/holds/:id",                      h_hold_show,             ROUTE_USER,            "holds_show"},
     {HTTP_DELETE, "/api/holds/:id",                      h_hold_release,          ROUTE_USER,            "holds_release"},
     /* checkout and payment */
-    {HTTP_POST,   "/api/holds/:id/checkout",             h_order_checkout,        ROUTE_USER,            "orders_checkout"},
+    {HTTP_POST,   "/api/holds/:id/checkout",             h_order_checkout,        ROUTE_SESSION_IN_SQL,  "orders_checkout"},
     {HTTP_GET,    "/api/orders",                         h_order_list,            ROUTE_USER,            "orders_list"},
     {HTTP_GET,    "/api/orders/:id",                     h_order_show,            ROUTE_USER,            "orders_show"},
-    {HTTP_POST,   "/api/orders/:id/pay",                 h_order_pay,             ROUTE_USER,            "orders_pay"},
+    {HTTP_POST,   "/api/orders/:id/pay",                 h_order_pay,             ROUTE_SESSION_IN_SQL,  "orders_pay"},
     {HTTP_POST,   "/api/orders/:id/cancel",              h_order_cancel,          ROUTE_USER,            "orders_cancel"},
     {HTTP_POST,   "/api/payments/webhook",               h_payment_webhook,       ROUTE_PUBLIC,          "payments_webhook"},
     /* waiting room */

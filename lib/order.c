@@ -13,9 +13,15 @@
 #define ORDER_PROVIDER_RETRIES 2
 #define ORDER_PROVIDER_RETRY_BASE_MS 100
 
+/* The session is resolved in the first query of checkout and pay: no round
+ * trip of its own. A session that is not valid (now) reads as a NULL user. */
+#define ORDER_SESSION_USER "(SELECT user_id FROM session_user_of(decode($1, 'hex')))"
 static const struct db_statement order_checkout_plan_stmt = {
-    "order_checkout_plan",
-    "SELECT outcome, order_id, intent_id, amount, currency FROM order_checkout_plan($1, $2, $3)"};
+    "order_checkout_plan", "SELECT outcome, order_id, intent_id, amount, currency, user_id "
+                           "FROM order_checkout_plan(" ORDER_SESSION_USER ", $2, $3)"};
+static const struct db_statement order_checkout_plan_by_user_stmt = {
+    "order_checkout_plan_by_user", "SELECT outcome, order_id, intent_id, amount, currency, user_id "
+                                   "FROM order_checkout_plan($1, $2, $3)"};
 static const struct db_statement order_checkout_stmt = {
     "order_checkout", "SELECT outcome, order_id, body FROM order_checkout($1, $2, $3, $4, $5)"};
 static const struct db_statement order_intent_created_stmt = {
@@ -30,8 +36,8 @@ static const struct db_statement order_list_stmt = {
     "SELECT json_build_object('orders', coalesce(json_agg(order_json(x.id) ORDER BY x.id DESC), "
     "'[]'::json)) FROM (SELECT id FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT 100) x"};
 static const struct db_statement order_pay_begin_stmt = {
-    "order_pay_begin",
-    "SELECT outcome, payment_id, intent_id, confirm_key FROM order_pay_begin($1, $2, $3)"};
+    "order_pay_begin", "SELECT outcome, payment_id, intent_id, confirm_key, user_id "
+                       "FROM order_pay_begin(" ORDER_SESSION_USER ", $2, $3)"};
 static const struct db_statement order_succeeded_stmt = {
     "order_payment_succeeded",
     "SELECT outcome, order_id, order_body FROM order_payment_succeeded($1, $2)"};
@@ -251,7 +257,8 @@ static bool order_checkout_refusal(const char *outcome, struct order_answer *out
         const char *name;
         enum order_outcome outcome;
     } refusals[] = {
-        {"key_conflict", ORDER_KEY_CONFLICT},     {"hold_not_found", ORDER_HOLD_NOT_FOUND},
+        {"unauthorized", ORDER_UNAUTHORIZED},     {"key_conflict", ORDER_KEY_CONFLICT},
+        {"hold_not_found", ORDER_HOLD_NOT_FOUND},
         {"hold_expired", ORDER_HOLD_EXPIRED},     {"hold_released", ORDER_HOLD_RELEASED},
         {"hold_has_order", ORDER_HOLD_HAS_ORDER}, {"nothing_to_pay", ORDER_NOTHING_TO_PAY},
     };
@@ -321,18 +328,20 @@ static void order_add_intent(struct db *db, struct payment_client *pay, int64_t 
     out->outcome = ORDER_OK;
 }
 
-void order_checkout(struct db *db, struct payment_client *pay, int64_t user_id, int64_t hold_id,
-                    const char *key, struct order_answer *out)
+/* Checkout of the hold by the caller that plan_stmt resolves from who
+ * (the session's token hash, or the user's id). */
+static void order_checkout_as(struct db *db, struct payment_client *pay,
+                              const struct db_statement *plan_stmt, const char *who,
+                              int64_t hold_id, const char *key, struct order_answer *out)
 {
     char user[24], hold[24];
     struct db_result *plan = NULL, *r = NULL;
     struct payment_result result;
 
     memset(out, 0, sizeof(*out));
-    order_int_text(user_id, user, sizeof(user));
     order_int_text(hold_id, hold, sizeof(hold));
-    const char *plan_params[] = {user, hold, key};
-    enum db_status st = db_run(db, &order_checkout_plan_stmt, 3, plan_params, &plan);
+    const char *plan_params[] = {who, hold, key};
+    enum db_status st = db_run(db, plan_stmt, 3, plan_params, &plan);
     if (st != DB_OK || db_rows(plan) != 1) {
         order_answer_db(out, st);
         goto done;
@@ -340,6 +349,8 @@ void order_checkout(struct db *db, struct payment_client *pay, int64_t user_id, 
     const char *outcome = db_text(plan, 0, 0);
     if (order_checkout_refusal(outcome, out))
         goto done;
+    int64_t user_id = db_int64(plan, 0, 5);
+    order_int_text(user_id, user, sizeof(user));
     if (strcmp(outcome, "existing") == 0) {
         if (db_is_null(plan, 0, 2))
             order_add_intent(db, pay, user_id, hold_id, key, plan, out);
@@ -376,6 +387,12 @@ done:
     db_result_free(r);
 }
 
+void order_checkout(struct db *db, struct payment_client *pay, const char *token_hash,
+                    int64_t hold_id, const char *key, struct order_answer *out)
+{
+    order_checkout_as(db, pay, &order_checkout_plan_stmt, token_hash, hold_id, key, out);
+}
+
 /* --- pay ------------------------------------------------------------------ */
 
 /* Makes sure the order has an intent (orders made before checkout created
@@ -396,7 +413,8 @@ static void order_ensure_intent(struct db *db, struct payment_client *pay, int64
     if (st != DB_OK || db_rows(r) != 1) {
         order_answer_db(out, st);
     } else {
-        order_checkout(db, pay, user_id, db_int64(r, 0, 0), db_text(r, 0, 1), out);
+        order_checkout_as(db, pay, &order_checkout_plan_by_user_stmt, user, db_int64(r, 0, 0),
+                          db_text(r, 0, 1), out);
     }
     db_result_free(r);
 }
@@ -456,10 +474,10 @@ static enum db_status order_record_confirm(struct db *db, struct payment_client 
     return DB_ERROR;
 }
 
-void order_pay(struct db *db, struct payment_client *pay, int64_t user_id, int64_t order_id,
-               const char *payment_method, struct order_answer *out)
+void order_pay(struct db *db, struct payment_client *pay, const char *token_hash,
+               int64_t order_id, const char *payment_method, struct order_answer *out)
 {
-    char user[24], id[24];
+    char id[24];
     struct db_result *r = NULL;
     struct payment_result result;
     enum db_status st;
@@ -470,9 +488,8 @@ void order_pay(struct db *db, struct payment_client *pay, int64_t user_id, int64
                               "Payments are unavailable at the moment. Try again later.");
         return;
     }
-    order_int_text(user_id, user, sizeof(user));
     order_int_text(order_id, id, sizeof(id));
-    const char *params[] = {user, id, payment_method};
+    const char *params[] = {token_hash, id, payment_method};
     for (int round = 0; round < 2; round++) {
         db_result_free(r);
         r = NULL;
@@ -483,13 +500,15 @@ void order_pay(struct db *db, struct payment_client *pay, int64_t user_id, int64
         }
         if (strcmp(db_text(r, 0, 0), "needs_intent") != 0 || round == 1)
             break;
-        order_ensure_intent(db, pay, user_id, order_id, out);
+        order_ensure_intent(db, pay, db_int64(r, 0, 4), order_id, out);
         if (out->outcome != ORDER_OK)
             goto done;
         order_answer_free(out);
     }
     const char *outcome = db_text(r, 0, 0);
-    if (strcmp(outcome, "not_found") == 0) {
+    if (strcmp(outcome, "unauthorized") == 0) {
+        out->outcome = ORDER_UNAUTHORIZED;
+    } else if (strcmp(outcome, "not_found") == 0) {
         out->outcome = ORDER_NOT_FOUND;
     } else if (strcmp(outcome, "expired") == 0) {
         out->outcome = ORDER_EXPIRED;

@@ -24,6 +24,7 @@
 enum order_outcome {
     ORDER_OK,                  /* json holds the answer */
     ORDER_NOT_FOUND,           /* no such order of this user */
+    ORDER_UNAUTHORIZED,        /* checkout, pay: the session is not (or no longer) valid */
     ORDER_HOLD_NOT_FOUND,      /* checkout: no such hold of this user */
     ORDER_HOLD_EXPIRED,        /* checkout: the hold passed its expiry */
     ORDER_HOLD_RELEASED,       /* checkout: the hold was given back */
@@ -58,19 +59,21 @@ bool order_payment_config(const struct config *cfg, struct payment_config *out);
 bool order_idempotency_key_valid(const char *key);
 
 /* POST /api/holds/{id}/checkout: makes (or, for the same key, finds) the
- * pending order of the user's hold and its PaymentIntent. json is
+ * pending order of the user's hold and its PaymentIntent. The user is the
+ * session whose token hash (hex SHA-256) is token_hash, resolved in the
+ * same query (ORDER_UNAUTHORIZED when it is not valid). json is
  * {"order": {...}, "payment": {"provider","intent_id","client_secret"}}.
  * pay may be NULL when payments are not configured (then a provider error). */
-void order_checkout(struct db *db, struct payment_client *pay, int64_t user_id, int64_t hold_id,
-                    const char *key, struct order_answer *out);
+void order_checkout(struct db *db, struct payment_client *pay, const char *token_hash,
+                    int64_t hold_id, const char *key, struct order_answer *out);
 
 /* POST /api/orders/{id}/pay: confirms the intent with payment_method. json
  * is the order: paid with tickets; pending_payment with payment_error
  * after a decline or an unclear answer (the webhook or the reconciler
  * settles it); expired with a refund when the payment came too late for
  * the inventory. */
-void order_pay(struct db *db, struct payment_client *pay, int64_t user_id, int64_t order_id,
-               const char *payment_method, struct order_answer *out);
+void order_pay(struct db *db, struct payment_client *pay, const char *token_hash,
+               int64_t order_id, const char *payment_method, struct order_answer *out);
 
 /* POST /api/orders/{id}/cancel: a paid order is refunded (tickets void,
  * inventory free at once, the refund sent now or by the reconciler); a

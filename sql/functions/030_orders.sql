@@ -106,27 +106,34 @@ END $$;
 -- order with it in one transaction: one durable commit per checkout.
 -- Outcomes: ready (amount, currency), existing (the key made this order
 -- already; intent_id NULL only for an order whose intent was never made),
--- key_conflict (the key made an order for another hold), and the
--- refusals of order_hold_refusal.
+-- key_conflict (the key made an order for another hold), unauthorized
+-- (p_user_id NULL: the caller resolves its session in the same query), and
+-- the refusals of order_hold_refusal. user_id echoes p_user_id.
 DROP FUNCTION IF EXISTS order_checkout_plan(bigint, bigint, text);
 CREATE OR REPLACE FUNCTION order_checkout_plan(p_user_id bigint, p_hold_id bigint, p_key text)
-RETURNS TABLE (outcome text, order_id bigint, intent_id text, amount bigint, currency text)
+RETURNS TABLE (outcome text, order_id bigint, intent_id text, amount bigint, currency text,
+               user_id bigint)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_hold holds%ROWTYPE;
     v_order orders%ROWTYPE;
 BEGIN
+    IF p_user_id IS NULL THEN
+        RETURN QUERY SELECT 'unauthorized', NULL::bigint, NULL::text, NULL::bigint, NULL::text,
+            NULL::bigint;
+        RETURN;
+    END IF;
     SELECT * INTO v_order FROM orders o
     WHERE o.user_id = p_user_id AND o.idempotency_key = p_key;
     IF FOUND THEN
         RETURN QUERY SELECT CASE WHEN v_order.hold_id = p_hold_id THEN 'existing'
                                  ELSE 'key_conflict' END,
-            v_order.id, v_order.intent_id, v_order.amount, v_order.currency;
+            v_order.id, v_order.intent_id, v_order.amount, v_order.currency, p_user_id;
         RETURN;
     END IF;
     SELECT * INTO v_hold FROM holds h WHERE h.id = p_hold_id AND h.user_id = p_user_id;
     RETURN QUERY SELECT coalesce(order_hold_refusal(v_hold), 'ready'), NULL::bigint,
-        NULL::text, v_hold.amount, v_hold.currency;
+        NULL::text, v_hold.amount, v_hold.currency, p_user_id;
 END $$;
 
 -- Checkout, step two: turns the user's active hold into a pending order
@@ -208,9 +215,13 @@ END $$;
 -- provider is called. Outcomes: ready (payment_id, intent_id and the
 -- attempt's idempotency key are set), not_found, already_paid, expired
 -- (past the deadline), not_payable (canceled or refunded), in_progress
--- (another attempt is waiting for the provider), needs_intent.
+-- (another attempt is waiting for the provider), needs_intent,
+-- unauthorized (p_user_id NULL: the caller resolves its session in the
+-- same query). user_id echoes p_user_id.
+DROP FUNCTION IF EXISTS order_pay_begin(bigint, bigint, text);
 CREATE OR REPLACE FUNCTION order_pay_begin(p_user_id bigint, p_order_id bigint, p_method text)
-RETURNS TABLE (outcome text, payment_id bigint, intent_id text, confirm_key text)
+RETURNS TABLE (outcome text, payment_id bigint, intent_id text, confirm_key text,
+               user_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_order orders%ROWTYPE;
@@ -218,23 +229,27 @@ DECLARE
     v_key text;
 BEGIN
     PERFORM set_config('synchronous_commit', 'on', true);
+    IF p_user_id IS NULL THEN
+        RETURN QUERY SELECT 'unauthorized', NULL::bigint, NULL::text, NULL::text, p_user_id;
+        RETURN;
+    END IF;
     SELECT * INTO v_order FROM orders o WHERE o.id = p_order_id AND o.user_id = p_user_id
     FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN QUERY SELECT 'not_found', NULL::bigint, NULL::text, NULL::text; RETURN;
+        RETURN QUERY SELECT 'not_found', NULL::bigint, NULL::text, NULL::text, p_user_id; RETURN;
     END IF;
     IF v_order.status = 'paid' THEN
-        RETURN QUERY SELECT 'already_paid', NULL::bigint, NULL::text, NULL::text; RETURN;
+        RETURN QUERY SELECT 'already_paid', NULL::bigint, NULL::text, NULL::text, p_user_id; RETURN;
     END IF;
     IF v_order.status = 'expired' OR (v_order.status = 'pending_payment'
                                       AND v_order.expires_at <= now()) THEN
-        RETURN QUERY SELECT 'expired', NULL::bigint, NULL::text, NULL::text; RETURN;
+        RETURN QUERY SELECT 'expired', NULL::bigint, NULL::text, NULL::text, p_user_id; RETURN;
     END IF;
     IF v_order.status <> 'pending_payment' THEN
-        RETURN QUERY SELECT 'not_payable', NULL::bigint, NULL::text, NULL::text; RETURN;
+        RETURN QUERY SELECT 'not_payable', NULL::bigint, NULL::text, NULL::text, p_user_id; RETURN;
     END IF;
     IF v_order.intent_id IS NULL THEN
-        RETURN QUERY SELECT 'needs_intent', NULL::bigint, NULL::text, NULL::text; RETURN;
+        RETURN QUERY SELECT 'needs_intent', NULL::bigint, NULL::text, NULL::text, p_user_id; RETURN;
     END IF;
     -- One attempt at a time: a second card while the first is still with
     -- the provider could charge twice.
@@ -242,7 +257,7 @@ BEGIN
                AND (p.state = 'unknown'
                     OR (p.state = 'started' AND p.created_at > now() - interval '2 minutes')))
     THEN
-        RETURN QUERY SELECT 'in_progress', NULL::bigint, NULL::text, NULL::text; RETURN;
+        RETURN QUERY SELECT 'in_progress', NULL::bigint, NULL::text, NULL::text, p_user_id; RETURN;
     END IF;
     v_key := 'order-' || p_order_id || '-confirm-' ||
              (SELECT count(*) + 1 FROM payments p
@@ -250,7 +265,7 @@ BEGIN
     INSERT INTO payments (order_id, kind, idempotency_key, payment_method, amount)
     VALUES (p_order_id, 'confirm', v_key, p_method, v_order.amount)
     RETURNING id INTO v_payment;
-    RETURN QUERY SELECT 'ready', v_payment, v_order.intent_id, v_key;
+    RETURN QUERY SELECT 'ready', v_payment, v_order.intent_id, v_key, p_user_id;
 END $$;
 
 -- Makes the rest of an order's money owed back: its amount less the parts

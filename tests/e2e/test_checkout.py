@@ -203,6 +203,21 @@ class CheckoutTest(unittest.TestCase):
         self.assertEqual(other.get("/api/orders").json["orders"], [])
         self.assertEqual(Client().get("/api/orders/%d" % order["id"]).status, 401)
 
+        # Checkout and pay resolve the session in their own first query: a
+        # forged token or an ended session is refused as on every other call.
+        forged = Client(token="F" * 43)
+        self.assertEqual(self.checkout(forged, h["id"]).status, 401)
+        self.assertEqual(self.pay(forged, order["id"]).status, 401)
+        ev2 = self.event()
+        d, _ = signup()
+        h2 = self.hold(d, ev2["id"], seat_ids(ev2["id"])[:1])
+        o2 = self.checkout(d, h2["id"]).json["order"]
+        self.assertEqual(d.delete("/api/sessions").status, 204)
+        r = self.pay(d, o2["id"])
+        self.assertEqual((r.status, r.error_code), (401, "unauthorized"), r)
+        r = self.checkout(d, h2["id"])
+        self.assertEqual((r.status, r.error_code), (401, "unauthorized"), r)
+
     def test_decline_then_success(self):
         c, ev, h, co = self.bought(seats=1)
         oid = co["order"]["id"]
