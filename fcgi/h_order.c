@@ -88,8 +88,8 @@ void h_order_checkout(struct request *req, struct response *res)
                    "Send an Idempotency-Key header of 1 to 200 printable characters.");
         return;
     }
-    order_checkout(req->db, h_order_client(req), req->token_hash, req->ids[0],
-                   req->idempotency_key, &answer);
+    order_checkout(req->db, h_order_client(req), req->token_hash, req->ids[0], req->idempotency_key,
+                   &answer);
     if (answer.outcome == ORDER_OK) {
         http_json_text(res, 201, answer.json);
         answer.json = NULL;

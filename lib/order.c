@@ -258,9 +258,9 @@ static bool order_checkout_refusal(const char *outcome, struct order_answer *out
         enum order_outcome outcome;
     } refusals[] = {
         {"unauthorized", ORDER_UNAUTHORIZED},     {"key_conflict", ORDER_KEY_CONFLICT},
-        {"hold_not_found", ORDER_HOLD_NOT_FOUND},
-        {"hold_expired", ORDER_HOLD_EXPIRED},     {"hold_released", ORDER_HOLD_RELEASED},
-        {"hold_has_order", ORDER_HOLD_HAS_ORDER}, {"nothing_to_pay", ORDER_NOTHING_TO_PAY},
+        {"hold_not_found", ORDER_HOLD_NOT_FOUND}, {"hold_expired", ORDER_HOLD_EXPIRED},
+        {"hold_released", ORDER_HOLD_RELEASED},   {"hold_has_order", ORDER_HOLD_HAS_ORDER},
+        {"nothing_to_pay", ORDER_NOTHING_TO_PAY},
     };
     for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
         if (strcmp(outcome, refusals[i].name) == 0) {
@@ -312,8 +312,8 @@ static void order_add_intent(struct db *db, struct payment_client *pay, int64_t 
 {
     struct payment_result result;
     char id[24];
-    if (!order_create_intent(pay, user_id, hold_id, key, db_int64(plan, 0, 3),
-                             db_text(plan, 0, 4), &result, out))
+    if (!order_create_intent(pay, user_id, hold_id, key, db_int64(plan, 0, 3), db_text(plan, 0, 4),
+                             &result, out))
         return;
     order_int_text(db_int64(plan, 0, 1), id, sizeof(id));
     const char *p[] = {id, result.intent_id, result.client_secret};
@@ -359,8 +359,8 @@ static void order_checkout_as(struct db *db, struct payment_client *pay,
         goto done;
     }
     /* ready: the intent first, then the order with it in one transaction. */
-    if (!order_create_intent(pay, user_id, hold_id, key, db_int64(plan, 0, 3),
-                             db_text(plan, 0, 4), &result, out))
+    if (!order_create_intent(pay, user_id, hold_id, key, db_int64(plan, 0, 3), db_text(plan, 0, 4),
+                             &result, out))
         goto done;
     const char *params[] = {user, hold, key, result.intent_id, result.client_secret};
     st = db_run(db, &order_checkout_stmt, 5, params, &r);
@@ -474,8 +474,8 @@ static enum db_status order_record_confirm(struct db *db, struct payment_client 
     return DB_ERROR;
 }
 
-void order_pay(struct db *db, struct payment_client *pay, const char *token_hash,
-               int64_t order_id, const char *payment_method, struct order_answer *out)
+void order_pay(struct db *db, struct payment_client *pay, const char *token_hash, int64_t order_id,
+               const char *payment_method, struct order_answer *out)
 {
     char id[24];
     struct db_result *r = NULL;

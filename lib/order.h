@@ -72,8 +72,8 @@ void order_checkout(struct db *db, struct payment_client *pay, const char *token
  * after a decline or an unclear answer (the webhook or the reconciler
  * settles it); expired with a refund when the payment came too late for
  * the inventory. */
-void order_pay(struct db *db, struct payment_client *pay, const char *token_hash,
-               int64_t order_id, const char *payment_method, struct order_answer *out);
+void order_pay(struct db *db, struct payment_client *pay, const char *token_hash, int64_t order_id,
+               const char *payment_method, struct order_answer *out);
 
 /* POST /api/orders/{id}/cancel: a paid order is refunded (tickets void,
  * inventory free at once, the refund sent now or by the reconciler); a
