@@ -56,7 +56,9 @@ if [ "${PROFILE:-0}" = 1 ]; then
         "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
     as_pg "$PG_BIN/pg_ctl" -D "$PG_HOME/data" -l "$PG_HOME/postgres.log" -w -t 60 restart >/dev/null
     "$PG_BIN/psql" -h "$PG_HOME/socket" -p "$PG_PORT" -U boxoffice -d postgres -qXc \
-        "ALTER SYSTEM SET pg_stat_statements.track = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+        "ALTER SYSTEM SET pg_stat_statements.track = 'all'" \
+        -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" \
+        -c "SELECT pg_reload_conf()" >/dev/null
 fi
 DATABASE_URL="host=$PG_HOME/socket port=$PG_PORT dbname=boxoffice user=boxoffice"
 migrate "$DATABASE_URL"
@@ -101,9 +103,11 @@ wait $LOADGEN || die "the load generator failed"
 cpu_snap "$WORK/cpu_after"
 if [ "${PROFILE:-0}" = 1 ]; then
     # Now, before the webhooks still in flight and the sandbox's own run.
-    psqlq -F ' | ' -c "SELECT calls, round(total_exec_time::numeric, 0) AS total_ms,
+    # plans: how often a statement was planned (not once per connection
+    # means custom plans, or a SQL function PostgreSQL could not inline).
+    psqlq -F ' | ' -c "SELECT calls, plans, round(total_exec_time::numeric, 0) AS total_ms,
             round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
-        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >"$WORK/statements"
+        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40" >"$WORK/statements"
 fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -150,11 +154,6 @@ row() {
 val() { sed -n "s/^$1 //p" "${2:-$WORK/result}"; }
 
 cat <<TABLE
-if [ "${PROFILE:-0}" = 1 ]; then
-    echo
-    echo "statements by total database time during the buying run (pg_stat_statements, nested included):"
-    cat "$WORK/statements"
-fi
 
 checkout + pay: $(nproc) cores, ${DURATION}s, $THREADS buyers, $QUANTITY seats per order, $FCGI_WORKERS fcgi workers
 load average before: $LOAD_BEFORE   after: $LOAD_AFTER   (other work on the machine skews every figure)
@@ -183,6 +182,7 @@ checks after settling:
 TABLE
 if [ "${PROFILE:-0}" = 1 ]; then
     echo
-    echo "statements by total database time during the buying run (pg_stat_statements, nested included):"
+    echo "statements by total database time during the buying run (pg_stat_statements, nested"
+    echo "included; calls | plans | total ms | mean ms | statement):"
     cat "$WORK/statements"
 fi

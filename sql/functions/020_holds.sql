@@ -312,8 +312,10 @@ END $$;
 --
 -- Train holds delegate to train_hold_fulfil / train_hold_unfulfil (trains
 -- functions), resolved at call time.
+-- Generic plans: its statements are key lookups, and with custom plans
+-- both event_seats statements were planned anew on every payment.
 CREATE OR REPLACE FUNCTION hold_fulfil(p_hold_id bigint)
-RETURNS boolean LANGUAGE plpgsql AS $$
+RETURNS boolean LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_hold holds%ROWTYPE;
     v_ok int;

@@ -144,11 +144,13 @@ END $$;
 -- order_hold_refusal), the order, and for created and existing the
 -- checkout answer. An intent left without an order by a refusal here was
 -- never confirmed, so it can never charge.
+-- Generic plans: every statement is a key lookup, and with custom plans the
+-- order lines' insert was planned anew on every checkout.
 DROP FUNCTION IF EXISTS order_checkout(bigint, bigint, text);
 CREATE OR REPLACE FUNCTION order_checkout(p_user_id bigint, p_hold_id bigint, p_key text,
                                           p_intent_id text, p_client_secret text)
 RETURNS TABLE (outcome text, order_id bigint, body json)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_hold holds%ROWTYPE;
     v_order orders%ROWTYPE;
