@@ -3,7 +3,7 @@
 against new, side by side in the same run. Run by hand:
 
   bench/sandbox_bench.py [--pairs N] [--connections C] [--rounds R]
-                         [--old-ref REF] [--new PATH]
+                         [--old-ref REF] [--new PATH] [--c-driver SECONDS]
 
 Each round starts a fresh sandbox of each version (the old one taken from
 git, REF:sandbox/stripe_sandbox.py, default main; the new one this tree's)
@@ -15,6 +15,11 @@ create + confirm with the headers and form bodies lib/payment.c sends
 /proc/PID/stat, all its threads) is read after a warm-up and again once
 every webhook has been delivered, so sending them is included. Prints each
 run and the median of the rounds per version, in ms of CPU per pair.
+
+--c-driver SECONDS drives the sandbox instead with bench/checkout_bench.c's
+"sandbox" mode (libcurl, C connections, for SECONDS; its requests carry no
+Idempotency-Key or metadata), as bench/checkout_bench.sh does for the
+provider's ceiling: a client that costs the machine far less than Python's.
 
 Standard library only. The load generator's own CPU is not counted; on a
 small shared machine it competes for the cores, which moves wall time, not
@@ -199,14 +204,35 @@ def wait_delivered(port, queued_at_least):
     raise RuntimeError("webhooks still pending: %s" % hooks)
 
 
-def run_once(script, webhook_port, pairs, connections, tag, tmp):
+def c_load(driver, port, seconds, connections, tmp):
+    """Runs checkout_bench's sandbox mode; returns the pairs it completed."""
+    key = os.path.join(tmp, "key")
+    with open(key, "w") as f:
+        f.write(KEY + "\n")
+    out = subprocess.run([driver, "sandbox", "http://127.0.0.1:%d" % port, key, "0", "2",
+                          str(connections), str(seconds)], check=True, capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("STEP ") and ":" in line.split("statuses=")[-1]:
+            bad = [s for s in line.split("statuses=")[-1].split(",") if s and
+                   not s.startswith("200:")]
+            if bad:
+                raise RuntimeError("requests failed: %s" % line)
+    return int(next(line.split()[1] for line in out.splitlines()
+                    if line.startswith("PAID_ORDERS ")))
+
+
+def run_once(script, webhook_port, pairs, connections, tag, tmp, driver=None, seconds=0):
     proc, port = start_sandbox(script, webhook_port, os.path.join(tmp, "sandbox-%d.log" % tag))
     try:
         warm = load(port, connections * 20, connections, tag)
         wait_delivered(port, warm)
         before = cpu_seconds(proc.pid)
         started = time.monotonic()
-        done = load(port, pairs, connections, tag + 1)
+        if driver:
+            done = c_load(driver, port, seconds, connections, tmp)
+        else:
+            done = load(port, pairs, connections, tag + 1)
         elapsed = time.monotonic() - started
         hooks = wait_delivered(port, warm + done)
         after = cpu_seconds(proc.pid)
@@ -227,6 +253,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--old-ref", default="main")
     ap.add_argument("--new", default=os.path.join(ROOT, "sandbox", "stripe_sandbox.py"))
+    ap.add_argument("--c-driver", type=float, default=0, metavar="SECONDS")
     ap.add_argument("--receiver", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.receiver:
@@ -238,6 +265,12 @@ def main():
             f.write(subprocess.run(["git", "-C", ROOT, "show",
                                     "%s:sandbox/stripe_sandbox.py" % args.old_ref],
                                    check=True, capture_output=True).stdout)
+        driver = None
+        if args.c_driver:
+            driver = os.path.join(tmp, "checkout_bench")
+            subprocess.run(["gcc", "-O2", "-Wall", "-o", driver,
+                            os.path.join(ROOT, "bench", "checkout_bench.c"), "-lcurl",
+                            "-ljson-c", "-lpthread"], check=True)
         port_file = os.path.join(tmp, "receiver.port")
         rec = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--receiver",
                                 port_file])
@@ -250,7 +283,8 @@ def main():
             tag = 1
             for r in range(args.rounds):
                 for name, script in (("old", old), ("new", args.new)):
-                    res = run_once(script, webhook_port, args.pairs, args.connections, tag, tmp)
+                    res = run_once(script, webhook_port, args.pairs, args.connections, tag, tmp,
+                                   driver, args.c_driver)
                     tag += 2
                     results[name].append(res)
                     print("round %d %s: %d pairs, %.2f s CPU (user %.2f, system %.2f), "
@@ -263,8 +297,10 @@ def main():
             rec.wait()
     old_ms = statistics.median(x["ms_per_pair"] for x in results["old"])
     new_ms = statistics.median(x["ms_per_pair"] for x in results["new"])
-    print("median of %d rounds, %d connections, %d cores, load %s:" % (
-        args.rounds, args.connections, os.cpu_count(), os.getloadavg()[0]))
+    print("median of %d rounds, %s, %d connections, %d cores, load %.1f:" % (
+        args.rounds, "checkout_bench.c sandbox mode for %g s" % args.c_driver if driver else
+        "Python client, create with Idempotency-Key and metadata as lib/payment.c sends",
+        args.connections, os.cpu_count(), os.getloadavg()[0]))
     print("| sandbox | CPU ms per create+confirm pair (webhook included) | pairs/s |")
     print("| --- | ---: | ---: |")
     for name, ms in (("old (%s)" % args.old_ref, old_ms), ("new", new_ms)):
