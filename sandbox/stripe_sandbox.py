@@ -18,29 +18,40 @@ Standard library only (Debian 12's python3).
 """
 
 import argparse
+import asyncio
 import base64
 import collections
+import email.utils
 import hashlib
 import hmac
 import heapq
-import http.client
+import html
+import http
 import json
 import random
 import re
+import socket
 import string
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import DEFAULT_ERROR_CONTENT_TYPE, DEFAULT_ERROR_MESSAGE
 
 API_VERSION = "2024-06-20"
+# What json.dumps(obj, separators=(",", ":")) builds on every call.
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 ID_ALPHABET = string.ascii_letters + string.digits
 # Bounded memory under a long benchmark: the oldest idempotency records and
 # events are forgotten first (Stripe keeps keys for 24 hours).
 IDEMPOTENCY_MAX = 200_000
 EVENTS_MAX = 100_000
 BODY_MAX = 256 * 1024
+# A request's line and headers; http.server allowed 64 KiB a line and 100
+# lines, we take 64 KiB in all (ours are a few hundred bytes).
+HEAD_MAX = 64 * 1024
+HEADERS_MAX = 100
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
@@ -48,7 +59,8 @@ WEBHOOK_MAX_ATTEMPTS = 8
 WEBHOOK_BACKOFF_S = 0.2
 WEBHOOK_BACKOFF_MAX_S = 5.0
 WEBHOOK_TIMEOUT_S = 10.0
-WEBHOOK_THREADS = 4
+WEBHOOK_SENDERS = 4
+LISTEN_BACKLOG = 1024
 
 # Stripe's test payment methods: pm id suffix -> (card brand, decline or None).
 # A decline is (code, decline_code, message) as Stripe answers them.
@@ -91,8 +103,31 @@ _FORM_NAME = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
 _FORM_INDEX = re.compile(r"\[([^\[\]]*)\]")
 
 
+# Random bytes below 248 (4 * 62) map evenly onto the alphabet; the rest are
+# dropped. Several times cheaper than random.choices, same distribution.
+_ID_TABLE = bytes(ord(ID_ALPHABET[b % len(ID_ALPHABET)]) if b < 248 else 0 for b in range(256))
+_ID_DROP = bytes(range(248, 256))
+
+
 def new_id(prefix, n=24):
-    return prefix + "".join(random.choices(ID_ALPHABET, k=n))
+    while True:
+        raw = random.randbytes(n + 8).translate(_ID_TABLE, _ID_DROP)
+        if len(raw) >= n:
+            return prefix + raw[:n].decode("ascii")
+
+
+_timestamp = (0, "")
+
+
+def utc_timestamp():
+    """The log lines' time, formatted once a second rather than per line."""
+    global _timestamp
+    now = int(time.time())
+    cached = _timestamp
+    if cached[0] != now:
+        cached = (now, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)))
+        _timestamp = cached  # one assignment: other threads see old or new
+    return cached[1]
 
 
 def now_s():
@@ -118,12 +153,33 @@ def invalid(message, code=None, param=None, status=400, **extra):
     return ApiError(status, "invalid_request_error", message, code, param, **extra)
 
 
-def decode_form(body):
-    """Stripe's bracket notation: a[b]=1 -> {"a": {"b": "1"}}; a[]=x and
-    a[0]=x -> {"a": ["x"]}; a[0][b]=x -> {"a": [{"b": "x"}]}. Raises
-    ApiError for names that do not parse or that mix shapes."""
+def parse_form(body):
+    """The (name, value) pairs of a form-encoded body, in order: what
+    urllib.parse.parse_qsl(body, keep_blank_values=True) returns, sooner
+    (most names and values need no unquoting)."""
+    pairs = []
+    for field in body.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in name or "+" in name:
+            name = urllib.parse.unquote(name.replace("+", " "), errors="replace")
+        if "%" in value or "+" in value:
+            value = urllib.parse.unquote(value.replace("+", " "), errors="replace")
+        pairs.append((name, value))
+    return pairs
+
+
+def decode_form(pairs):
+    """Stripe's bracket notation, from parse_form's pairs: a[b]=1 ->
+    {"a": {"b": "1"}}; a[]=x and a[0]=x -> {"a": ["x"]}; a[0][b]=x ->
+    {"a": [{"b": "x"}]}. Raises ApiError for names that do not parse or
+    that mix shapes."""
     out = {}
-    for key, value in urllib.parse.parse_qsl(body, keep_blank_values=True):
+    for key, value in pairs:
+        if key and "[" not in key and "]" not in key:
+            out[key] = value  # a plain name: what the general case does, sooner
+            continue
         m = _FORM_NAME.fullmatch(key)
         if m is None:
             raise invalid("Invalid parameter name: %s" % key, "parameter_invalid_string", key)
@@ -204,113 +260,255 @@ class Fault:
         self.after_commit_status = spec.get("after_commit_status")
 
 
-class Webhooks:
-    """At-least-once delivery from background threads: a heap of due
-    deliveries, so a failing endpoint's retries never block later events."""
+class WebhookConnection(asyncio.Protocol):
+    """A keep-alive HTTP/1.1 client for webhook deliveries, sending what
+    http.client sent (the same headers in the same order) and reading
+    answers framed by Content-Length, chunked or the connection's close.
+    post raises OSError or ValueError (a malformed answer)."""
 
-    def __init__(self, url, secret, duplicate_rate, delay_ms, log):
+    def __init__(self, url):
+        https = url.scheme == "https"
+        host = url.hostname
+        path = url.path or "/"
+        if url.query:
+            path += "?" + url.query
+        host_header = "[%s]" % host if ":" in host else host
+        if url.port is not None and url.port != (443 if https else 80):
+            host_header += ":%d" % url.port
+        self.head = ("POST %s HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: identity\r\n" % (
+            path, host_header)).encode("ascii")
+        self.transport = None
+        self.buffer = b""
+        self.eof = False
+        self.waiter = None  # the future of the answer being read
+        self.will_close = False
+
+    @classmethod
+    async def open(cls, url, loop):
+        https = url.scheme == "https"
+        context = None
+        if https:
+            import ssl  # only when a https endpoint is configured
+            context = ssl.create_default_context()
+        _, conn = await loop.create_connection(
+            lambda: cls(url), url.hostname, url.port or (443 if https else 80), ssl=context)
+        return conn
+
+    def close(self):
+        self.transport.close()
+
+    async def post(self, body, signature):
+        """Sends one delivery; returns the answer's status."""
+        if self.eof:
+            raise ConnectionResetError("the webhook endpoint closed the connection")
+        self.buffer = b""
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(self.head + (
+            "Content-Length: %d\r\nContent-Type: application/json; charset=utf-8\r\n"
+            "User-Agent: Stripe/1.0 (+https://stripe.com/docs/webhooks)\r\n"
+            "Stripe-Signature: %s\r\n\r\n" % (len(body), signature)).encode("ascii") + body)
+        try:
+            return await self.waiter
+        finally:
+            self.waiter = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.buffer += data
+        self._answer()
+
+    def eof_received(self):
+        self.eof = True
+        self._answer()
+
+    def connection_lost(self, exc):
+        self.eof = True
+        self._answer()
+
+    def _answer(self):
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        try:
+            parsed = parse_answer(self.buffer, self.eof)
+        except ValueError as e:
+            waiter.set_exception(e)
+            return
+        if parsed is not None:
+            status, self.will_close, _ = parsed
+            waiter.set_result(status)
+        elif self.eof:
+            waiter.set_exception(ConnectionResetError("the webhook endpoint closed the connection"))
+
+
+def parse_answer(buf, eof):
+    """Reads an HTTP answer at the start of buf: (status, whether the
+    connection then closes, its length in bytes), or None while it is
+    incomplete; raises ValueError when it is not HTTP."""
+    pos = 0
+    while True:
+        end = buf.find(b"\r\n\r\n", pos)
+        if end < 0:
+            if len(buf) - pos > HEAD_MAX:
+                raise ValueError("webhook answer head too long")
+            return None
+        lines = buf[pos:end].decode("iso-8859-1").split("\r\n")
+        version, status = (lines[0].split(None, 2) + [""])[:2]
+        if not version.startswith("HTTP/") or len(status) != 3 or not status.isdigit():
+            raise ValueError("not an HTTP answer")
+        if len(lines) > HEADERS_MAX + 1:
+            raise ValueError("too many headers in the webhook answer")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers.setdefault(name.strip().lower(), value.strip())
+        pos = end + 4
+        status = int(status)
+        if not 100 <= status < 200:
+            break  # 100 Continue and the like precede the answer
+    connection = headers.get("connection", "").lower()
+    will_close = connection == "close" or (version == "HTTP/1.0" and connection != "keep-alive")
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            nl = buf.find(b"\r\n", pos)
+            if nl < 0:
+                return None
+            size = int(buf[pos:nl].split(b";", 1)[0], 16)
+            pos = nl + 2
+            if size == 0:
+                while True:  # trailers, up to an empty line
+                    nl = buf.find(b"\r\n", pos)
+                    if nl < 0:
+                        return None
+                    empty = nl == pos
+                    pos = nl + 2
+                    if empty:
+                        return status, will_close, pos
+            if len(buf) < pos + size + 2:
+                return None
+            if buf[pos + size:pos + size + 2] != b"\r\n":
+                raise ValueError("chunk not followed by CRLF")
+            pos += size + 2
+    if status in (204, 304):
+        return status, will_close, pos
+    if "content-length" in headers:
+        length = int(headers["content-length"])
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        return (status, will_close, pos + length) if len(buf) >= pos + length else None
+    # No length: the body ends when the connection does.
+    return (status, True, len(buf)) if eof else None
+
+
+class Webhooks:
+    """At-least-once delivery in the background: a heap of due deliveries,
+    so a failing endpoint's retries never block later events, and up to
+    WEBHOOK_SENDERS deliveries in flight, each on a keep-alive connection.
+    Runs on the event loop's thread, as does everything that calls it."""
+
+    def __init__(self, url, secret, duplicate_rate, delay_ms, log, loop):
         self.url = urllib.parse.urlsplit(url) if url else None
         self.secret = (secret or "").encode()
         self.duplicate_rate = duplicate_rate
         self.delay_s = delay_ms / 1000.0
         self.log = log
-        self.cond = threading.Condition()
+        self.loop = loop
         self.heap = []
         self.seq = 0
         self.paused = False
         self.stats = collections.Counter()
         self.in_flight = 0
-        if self.url is not None:
-            for _ in range(WEBHOOK_THREADS):
-                threading.Thread(target=self._run, daemon=True).start()
+        self.idle = []  # open connections not sending
+        self.timer = None  # wakes _kick when the next delivery is due
+        self.tasks = set()  # the loop keeps only weak references to tasks
 
     def enqueue(self, event_body):
         if self.url is None:
             return
         copies = 2 if random.random() < self.duplicate_rate else 1
-        with self.cond:
-            for copy in range(copies):
-                self.seq += 1
-                # A duplicate goes out a little later, as Stripe's do.
-                due = time.monotonic() + self.delay_s + copy * 0.05
-                heapq.heappush(self.heap, (due, self.seq, event_body, 1))
-                self.stats["queued"] += 1
-            self.cond.notify(copies)
+        for copy in range(copies):
+            self.seq += 1
+            # A duplicate goes out a little later, as Stripe's do.
+            due = time.monotonic() + self.delay_s + copy * 0.05
+            heapq.heappush(self.heap, (due, self.seq, event_body, 1))
+            self.stats["queued"] += 1
+        self._kick()
 
     def pause(self, paused):
-        with self.cond:
-            self.paused = paused
-            self.cond.notify_all()
+        self.paused = paused
+        self._kick()
 
     def snapshot(self):
-        with self.cond:
-            out = dict(self.stats)
-            out["pending"] = len(self.heap) + self.in_flight
-            out["paused"] = self.paused
-            return out
+        out = dict(self.stats)
+        out["pending"] = len(self.heap) + self.in_flight
+        out["paused"] = self.paused
+        return out
 
     def _sign(self, body):
         t = str(now_s())
         mac = hmac.new(self.secret, t.encode() + b"." + body, hashlib.sha256).hexdigest()
         return "t=%s,v1=%s" % (t, mac)
 
-    def _run(self):
-        conn = None
-        while True:
-            with self.cond:
-                while True:
-                    if not self.paused and self.heap:
-                        wait = self.heap[0][0] - time.monotonic()
-                        if wait <= 0:
-                            break
-                        self.cond.wait(wait)
-                    else:
-                        self.cond.wait()
-                due, seq, body, attempt = heapq.heappop(self.heap)
-                self.in_flight += 1
-            ok = False
-            status = 0
-            try:
+    def _kick(self):
+        """Starts every due delivery there is a sender for, and sets the
+        timer for the next one."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.paused:
+            return
+        now = time.monotonic()
+        while self.heap and self.in_flight < WEBHOOK_SENDERS:
+            if self.heap[0][0] > now:
+                self.timer = self.loop.call_at(self.heap[0][0], self._kick)
+                return
+            self.in_flight += 1
+            task = self.loop.create_task(self._deliver(heapq.heappop(self.heap)))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _deliver(self, item):
+        due, seq, body, attempt = item
+        conn = self.idle.pop() if self.idle else None
+        ok = False
+        status = 0
+        try:
+            async with asyncio.timeout(WEBHOOK_TIMEOUT_S):
                 if conn is None:
-                    cls = (http.client.HTTPSConnection if self.url.scheme == "https"
-                           else http.client.HTTPConnection)
-                    conn = cls(self.url.hostname, self.url.port, timeout=WEBHOOK_TIMEOUT_S)
-                path = self.url.path or "/"
-                if self.url.query:
-                    path += "?" + self.url.query
-                conn.request("POST", path, body=body, headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                    "Stripe-Signature": self._sign(body)})
-                resp = conn.getresponse()
-                resp.read()
-                status = resp.status
-                ok = 200 <= status < 300
-                if resp.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = None
-            except (OSError, http.client.HTTPException):
-                if conn is not None:
-                    conn.close()
+                    conn = await WebhookConnection.open(self.url, self.loop)
+                status = await conn.post(body, self._sign(body))
+            ok = 200 <= status < 300
+            if conn.will_close:
+                conn.close()
                 conn = None
-            with self.cond:
-                self.in_flight -= 1
-                if ok:
-                    self.stats["delivered"] += 1
-                elif attempt < WEBHOOK_MAX_ATTEMPTS:
-                    self.stats["retried"] += 1
-                    backoff = min(WEBHOOK_BACKOFF_MAX_S, WEBHOOK_BACKOFF_S * 2 ** (attempt - 1))
-                    heapq.heappush(self.heap, (time.monotonic() + backoff, seq, body, attempt + 1))
-                    self.cond.notify()
-                else:
-                    self.stats["abandoned"] += 1
-            if not ok:
-                self.log("webhook delivery attempt %d failed status=%d" % (attempt, status))
+        except Exception as e:  # noqa: BLE001 - any failure is a failed attempt
+            if not isinstance(e, (OSError, ValueError)):
+                traceback.print_exc()
+            if conn is not None:
+                conn.close()
+            conn = None
+        if conn is not None:
+            self.idle.append(conn)
+        self.in_flight -= 1
+        if ok:
+            self.stats["delivered"] += 1
+        elif attempt < WEBHOOK_MAX_ATTEMPTS:
+            self.stats["retried"] += 1
+            backoff = min(WEBHOOK_BACKOFF_MAX_S, WEBHOOK_BACKOFF_S * 2 ** (attempt - 1))
+            heapq.heappush(self.heap, (time.monotonic() + backoff, seq, body, attempt + 1))
+        else:
+            self.stats["abandoned"] += 1
+        if not ok:
+            self.log("webhook delivery attempt %d failed status=%d" % (attempt, status))
+        self._kick()
 
 
 class Sandbox:
-    """The in-memory provider. One lock guards all state; every operation
-    is short, so contention stays low even under a benchmark."""
+    """The in-memory provider. Its callers all run on the server's event
+    loop; the lock that guards all state costs little uncontended and
+    keeps it safe for a caller on another thread."""
 
     def __init__(self, api_keys, webhooks):
         self.api_keys = [k.encode() for k in api_keys]
@@ -344,7 +542,7 @@ class Sandbox:
         self.events[event["id"]] = event
         if len(self.events) > EVENTS_MAX:
             self.events.popitem(last=False)
-        self.webhooks.enqueue(json.dumps(event, separators=(",", ":")).encode())
+        self.webhooks.enqueue(COMPACT_JSON.encode(event).encode())
 
     # --- objects ------------------------------------------------------
     @staticmethod
@@ -478,7 +676,7 @@ class Sandbox:
             "application": None, "application_fee_amount": None,
             "automatic_payment_methods": apm, "canceled_at": None, "cancellation_reason": None,
             "capture_method": capture,
-            "client_secret": intent_id + "_secret_" + "".join(random.choices(ID_ALPHABET, k=25)),
+            "client_secret": new_id(intent_id + "_secret_", 25),
             "confirmation_method": "automatic", "created": now_s(),
             "currency": currency.lower(), "customer": None,
             "description": params.get("description"), "invoice": None,
@@ -647,14 +845,14 @@ class Sandbox:
                     "webhooks": self.webhooks.snapshot()}
 
 
-def fingerprint_of(method, path, body):
+def fingerprint_of(method, path, pairs):
     # Parameters in a different order are the same request.
-    pairs = sorted(urllib.parse.parse_qsl(body, keep_blank_values=True))
-    return hashlib.sha256(repr((method, path, pairs)).encode()).hexdigest()
+    return hashlib.sha256(repr((method, path, sorted(pairs))).encode()).hexdigest()
 
 
 STATUS_TEXT = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
                402: "Payment Required", 404: "Not Found", 405: "Method Not Allowed",
+               411: "Length Required",
                409: "Conflict", 413: "Payload Too Large", 429: "Too Many Requests",
                500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
@@ -670,22 +868,204 @@ def fault_error(status):
     return ApiError(status, "invalid_request_error", "Sandbox fault injection.")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "stripe-sandbox"
-    sys_version = ""
-    # Headers and body leave in one write; without this the split writes
-    # meet delayed ACKs and every keep-alive request waits ~40 ms.
-    disable_nagle_algorithm = True
+class BadRequest(Exception):
+    """A request that is not HTTP we accept: answered with status in
+    http.server's HTML error shape, then the connection is closed."""
 
-    def log_message(self, fmt, *args):
-        pass  # one line per request is written by _log instead
+    def __init__(self, status, message=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Handler(asyncio.Protocol):
+    """One client connection: reads HTTP/1.1 requests (Content-Length
+    bodies, keep-alive, Connection: close, Expect: 100-continue) and answers
+    each with one write. What BaseHTTPRequestHandler did, without its
+    email-parser headers, buffered files and a thread per connection,
+    which cost more CPU than the API itself. Requests are served one at a
+    time, in order, so pipelined requests are answered in order too."""
+
+    def __init__(self, server):
+        self.server = server
+        self.transport = None
+        self.buffer = b""
+        self.paused = False  # a fault's delay holds this connection's next requests
+        self.closed = False
+        self.eof = False  # the client sent all it will send
+        self.close_connection = False
+        self.command = ""
+        self.path = ""
+        self.request_version = "HTTP/1.1"
+        self.headers = {}
+        self.pending = False  # a head is read; its body and answer are not done
+        self.body_length = 0
+        self.request_id = ""
+        self.status_sent = 0
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def connection_lost(self, exc):
+        self.closed = True
+
+    def data_received(self, data):
+        self.buffer += data
+        self._serve()
+
+    def eof_received(self):
+        # Answer what was asked (a delayed answer too), then close.
+        self.eof = True
+        if not self.paused:
+            self._close()
+        return True
+
+    def pause_writing(self):
+        # A client that does not read its answers gets no more of them.
+        self.transport.pause_reading()
+
+    def resume_writing(self):
+        if not self.paused:
+            self.transport.resume_reading()
+
+    def _serve(self):
+        """Answers every complete request in the buffer, in order."""
+        try:
+            while not self.paused and not self.closed:
+                if not self.pending and not self._read_head():
+                    return
+                if self.body_length > len(self.buffer):
+                    return  # the rest of the body is still on its way
+                handler = self.METHODS.get(self.command)
+                if handler is None:
+                    raise BadRequest(501, "Unsupported method (%r)" % self.command)
+                handler(self)
+        except BadRequest as e:
+            self._send_error(e.status, e.message)
+        except Exception:  # noqa: BLE001 - a bug must not take the server down
+            sys.stderr.write("stripe-sandbox: error serving a request\n")
+            traceback.print_exc()
+            self._close()
+
+    def _close(self):
+        self.closed = True
+        self.transport.close()  # after what is already written
+
+    def _read_head(self):
+        """Parses the next request's line and headers into command, path,
+        request_version, headers (lowercase name -> first value),
+        body_length and close_connection. Returns False until the head is
+        complete; raises BadRequest."""
+        buf = self.buffer
+        if not buf:
+            return False
+        if buf[:1] in (b"\r", b"\n"):
+            self._close()  # an empty request line: http.server closed, silently
+            return False
+        ends = [i for i in (buf.find(b"\n\r\n"), buf.find(b"\n\n")) if i >= 0]
+        end = min(ends) if ends else len(buf)
+        if end > HEAD_MAX:
+            first = buf.find(b"\n", 0, HEAD_MAX + 1)
+            raise BadRequest(414 if first < 0 else 431, None if first < 0 else "Line too long")
+        if not ends:
+            return False
+        blank = end + (3 if buf[end + 1:end + 2] == b"\r" else 2)
+        head = buf[:end].decode("iso-8859-1")
+        self.buffer = buf[blank:]
+        lines = head.split("\n")
+        if not lines[0].split():
+            self._close()
+            return False
+        self._parse_request_line(lines[0].rstrip("\r"))
+        if len(lines) - 1 > HEADERS_MAX:
+            raise BadRequest(431, "Too many headers")
+        headers = {}
+        last = None
+        for line in lines[1:]:
+            line = line.rstrip("\r")
+            if line[:1] in (" ", "\t") and last is not None:
+                headers[last] += line  # an obsolete folded continuation
+                continue
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip():
+                raise BadRequest(400, "Bad header line (%r)" % line)
+            name = name.lower()
+            if name not in headers:
+                headers[name] = value.lstrip(" \t")
+                last = name
+            else:
+                last = None
+        connection = headers.get("connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if headers.get("expect", "").lower() == "100-continue" and \
+                self.request_version >= "HTTP/1.1":
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        # Wait for the body only when its length is one we will read;
+        # otherwise _read_body answers at once.
+        length = headers.get("content-length", "")
+        self.body_length = int(length) if length.isdigit() and int(length) <= BODY_MAX else 0
+        self.headers = headers
+        self.pending = True
+        return True
+
+    def _parse_request_line(self, line):
+        # The same rules as http.server's parse_request.
+        self.command = ""
+        self.request_version = "HTTP/0.9"
+        self.close_connection = True
+        words = line.split()
+        if len(words) >= 3:
+            version = words[-1]
+            try:
+                if not version.startswith("HTTP/"):
+                    raise ValueError
+                numbers = version.split("/", 1)[1].split(".")
+                if len(numbers) != 2:
+                    raise ValueError
+                number = int(numbers[0]), int(numbers[1])
+            except (ValueError, IndexError):
+                raise BadRequest(400, "Bad request version (%r)" % version) from None
+            if number >= (1, 1):
+                self.close_connection = False
+            if number >= (2, 0):
+                raise BadRequest(505, "Invalid HTTP version (%s)" % version.split("/", 1)[1])
+            self.request_version = version
+        if not 2 <= len(words) <= 3:
+            raise BadRequest(400, "Bad request syntax (%r)" % line)
+        command, path = words[:2]
+        if len(words) == 2:
+            self.close_connection = True
+            if command != "GET":
+                raise BadRequest(400, "Bad HTTP/0.9 request type (%r)" % command)
+        if path.startswith("//"):
+            path = "/" + path.lstrip("/")
+        self.command, self.path = command, path
+
+    def _send_error(self, status, message=None):
+        # http.server's send_error: an HTML page, Server and Date, close.
+        phrase = STATUS_TEXT.get(status) or http.HTTPStatus(status).phrase
+        if message is None:
+            message = phrase
+        explain = http.HTTPStatus(status).description
+        body = (DEFAULT_ERROR_MESSAGE % {
+            "code": status, "message": html.escape(message, quote=False),
+            "explain": html.escape(explain, quote=False)}).encode("utf-8", "replace")
+        head = ("HTTP/1.1 %d %s\r\nServer: stripe-sandbox \r\nDate: %s\r\nConnection: close\r\n"
+                "Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (
+                    status, message, email.utils.formatdate(usegmt=True),
+                    DEFAULT_ERROR_CONTENT_TYPE, len(body)))
+        if not self.closed:
+            self.transport.write(head.encode("latin-1", "replace") + body)
+            self._close()
 
     def _log(self, status, started, note=""):
         # Never the Authorization header: the API key is a secret.
         sys.stderr.write("%s stripe-sandbox %s %s %d %.1fms%s\n" % (
-            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), self.command,
-            self.path.split("?", 1)[0], status, (time.monotonic() - started) * 1000, note))
+            utc_timestamp(), self.command, self.path.split("?", 1)[0], status,
+            (time.monotonic() - started) * 1000, note))
 
     def _send(self, status, body, headers=()):
         data = json.dumps(body).encode() if body is not None else b""
@@ -695,44 +1075,83 @@ class Handler(BaseHTTPRequestHandler):
         lines.extend("%s: %s" % h for h in headers)
         if self.close_connection:
             lines.append("Connection: close")
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
         self.status_sent = status
+        if self.closed:
+            return  # the client left while a fault delayed its answer
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+        if self.close_connection:
+            self._close()
 
     def _read_body(self):
-        length = self.headers.get("Content-Length")
+        """Takes the request's body from the buffer (_serve waited for all
+        of it); raises ApiError for a length it will not read."""
+        headers = self.headers
+        self.pending = False  # the buffer now starts with the next request
+        length = headers.get("content-length")
         if length is None:
+            if "transfer-encoding" in headers:
+                # Chunked bodies are not read: refuse rather than misread
+                # the chunks as the next request.
+                self.close_connection = True
+                raise invalid("Transfer-Encoding is not supported; send a Content-Length.",
+                              status=411)
             return ""
         if not length.isdigit() or int(length) > BODY_MAX:
             self.close_connection = True
             raise invalid("Request body too large.", status=413)
-        return self.rfile.read(int(length)).decode("utf-8", "replace")
-
-    def do_GET(self):
-        self._dispatch()
-
-    def do_POST(self):
-        self._dispatch()
-
-    def do_DELETE(self):
-        self._dispatch()
+        length = int(length)
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return body.decode("utf-8", "replace")
 
     def _dispatch(self):
         started = time.monotonic()
         self.request_id = new_id("req_", 14)
         self.status_sent = 0
-        note = ""
         try:
             body = self._read_body()
             path = self.path.split("?", 1)[0]
             if path.startswith("/_sandbox/"):
                 self._sandbox_control(path, body)
             else:
-                note = self._api(path, body)
+                prepared = self._api_begin(path)
+                fault = prepared[2]
+                if fault is not None and fault.delay_ms > 0:
+                    # Slow answers hold this connection only: its next
+                    # requests wait, everyone else's do not.
+                    self.paused = True
+                    self.transport.pause_reading()
+                    self.server.loop.call_later(fault.delay_ms / 1000.0, self._resume, started,
+                                                path, body, prepared)
+                    return
+                self._finish(started, path, body, prepared)
+                return
         except ApiError as e:
             self._send(e.status, {"error": e.error})
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        self._log(self.status_sent, started)
+
+    def _finish(self, started, path, body, prepared):
+        note = ""
+        try:
+            note = self._api(path, body, *prepared)
+        except ApiError as e:
+            self._send(e.status, {"error": e.error})
         self._log(self.status_sent, started, note)
+
+    def _resume(self, started, path, body, prepared):
+        self.paused = False
+        try:
+            self._finish(started, path, body, prepared)
+        except Exception:  # noqa: BLE001 - as in _serve
+            sys.stderr.write("stripe-sandbox: error serving a request\n")
+            traceback.print_exc()
+            self._close()
+        if not self.closed:
+            self.transport.resume_reading()
+            self._serve()
+        if self.eof and not self.paused and not self.closed:
+            self._close()
+
+    METHODS = {"GET": _dispatch, "POST": _dispatch, "DELETE": _dispatch}
 
     def _sandbox_control(self, path, body):
         sandbox = self.server.sandbox
@@ -768,7 +1187,7 @@ class Handler(BaseHTTPRequestHandler):
             raise invalid("Unrecognized request URL (%s: %s)." % (self.command, path), status=404)
 
     def _authenticate(self):
-        auth = self.headers.get("Authorization", "")
+        auth = self.headers.get("authorization", "")
         key = None
         if auth.startswith("Bearer "):
             key = auth[len("Bearer "):].strip()
@@ -815,20 +1234,23 @@ class Handler(BaseHTTPRequestHandler):
         raise invalid("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or "
                       "we can help at https://support.stripe.com/." % (method, path), status=404)
 
-    def _api(self, path, body):
-        sandbox = self.server.sandbox
+    def _api_begin(self, path):
+        """Authenticates, routes and takes the operation's fault, if one
+        is queued; returns (key, run, fault) for _api, which runs after the
+        fault's delay."""
         key = self._authenticate()
         operation, run = self._route(path)
-        fault = sandbox.take_fault(operation)
-        if fault is not None and fault.delay_ms > 0:
-            time.sleep(fault.delay_ms / 1000.0)
+        return key, run, self.server.sandbox.take_fault(operation)
+
+    def _api(self, path, body, key, run, fault):
+        sandbox = self.server.sandbox
         if fault is not None and fault.status is not None:
             raise fault_error(int(fault.status))
-        idem = self.headers.get("Idempotency-Key") if self.command == "POST" else None
+        idem = self.headers.get("idempotency-key") if self.command == "POST" else None
         if idem is not None and len(idem) > 255:
             raise invalid("Idempotency keys must be at most 255 characters.")
         if not idem:
-            params = decode_form(body) if self.command == "POST" else {}
+            params = decode_form(parse_form(body)) if self.command == "POST" else {}
             try:
                 status, answer = run(params, None)
             except ApiError as e:
@@ -836,7 +1258,8 @@ class Handler(BaseHTTPRequestHandler):
             self._answer_with_fault(fault, status, answer, [])
             return ""
         scope = (key, idem)
-        fingerprint = fingerprint_of(self.command, path, body)
+        pairs = parse_form(body)
+        fingerprint = fingerprint_of(self.command, path, pairs)
         stored = sandbox.idempotent_begin(scope, fingerprint)
         if stored is not None:
             self._answer_with_fault(fault, stored[0], stored[1],
@@ -844,7 +1267,7 @@ class Handler(BaseHTTPRequestHandler):
             return " idempotent-replay"
         status, answer = 500, None
         try:
-            params = decode_form(body)
+            params = decode_form(pairs)
             status, answer = run(params, idem)
         except ApiError as e:
             status, answer = e.status, {"error": e.error}
@@ -874,26 +1297,37 @@ def mask_key(key):
     return key[:8] + "*" * (len(key) - 12) + key[-4:]
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-    allow_reuse_address = True
+class Server:
+    """Serves every connection from one event loop on one thread: the
+    API's operations are short, and threads cost more in hand-offs of
+    the interpreter lock than they saved."""
 
-    def handle_error(self, request, client_address):
-        # Clients that drop keep-alive connections are routine, not errors.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
+    def __init__(self, address, sandbox, loop):
+        self.sandbox = sandbox
+        self.loop = loop
+        # AF_INET and SO_REUSEADDR, as http.server bound.
+        self.socket = socket.create_server(address, backlog=LISTEN_BACKLOG)
+        self.server_address = self.socket.getsockname()
+
+    def serve_forever(self):
+        self.loop.run_until_complete(self.loop.create_server(
+            lambda: Handler(self), sock=self.socket, backlog=LISTEN_BACKLOG))
+        self.loop.run_forever()
+
+    def server_close(self):
+        self.socket.close()
+        self.loop.close()
 
 
 def build_server(host, port, api_keys, webhook_url=None, webhook_secret=None,
                  duplicate_rate=0.0, webhook_delay_ms=0, log=None):
     def default_log(msg):
         sys.stderr.write("stripe-sandbox: %s\n" % msg)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     webhooks = Webhooks(webhook_url, webhook_secret, duplicate_rate, webhook_delay_ms,
-                        log or default_log)
-    server = Server((host, port), Handler)
-    server.sandbox = Sandbox(api_keys, webhooks)
-    return server
+                        log or default_log, loop)
+    return Server((host, port), Sandbox(api_keys, webhooks), loop)
 
 
 def main(argv=None):
@@ -919,7 +1353,7 @@ def main(argv=None):
     sys.stderr.write("stripe-sandbox listening on http://%s:%d\n" % (host, port))
     sys.stderr.flush()
     try:
-        server.serve_forever(poll_interval=0.5)
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:

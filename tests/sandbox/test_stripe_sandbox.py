@@ -10,6 +10,8 @@ import hmac
 import http.client
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -662,6 +664,124 @@ class TestDuplicateWebhooks(SandboxCase):
         self.assertGreaterEqual(time.monotonic() - started, 0.09)
         self.assertEqual(len(got), 2)
         self.assertEqual(got[0][1]["id"], got[1][1]["id"])
+
+
+class TestHttp(SandboxCase):
+    """The HTTP layer: what http.server accepted and refused, it still does."""
+
+    def raw(self, data, pause=0.0, read_until_close=True):
+        """Sends data (bytes, or a list of pieces sent pause seconds apart)
+        on a new connection; returns everything read until the sandbox
+        closes it (or 2 s of silence)."""
+        sock = socket.create_connection((self.api.host, self.api.port), timeout=2)
+        try:
+            for piece in data if isinstance(data, list) else [data]:
+                sock.sendall(piece)
+                time.sleep(pause)
+            out = b""
+            while read_until_close:
+                try:
+                    chunk = sock.recv(65536)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            return out
+        finally:
+            sock.close()
+
+    def request(self, method, path, body=b"", extra=""):
+        return ("%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s"
+                "Content-Length: %d\r\n\r\n" % (method, path, KEY, extra, len(body))
+                ).encode() + body
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        body = b"amount=100&currency=eur"
+        out = self.raw(self.request("POST", "/v1/payment_intents", body) +
+                       self.request("GET", "/v1/payment_intents/pi_nope") +
+                       self.request("POST", "/v1/payment_intents", body, "Connection: close\r\n"))
+        statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", out)
+        self.assertEqual(statuses, [b"200", b"404", b"200"])
+        self.assertIn(b"Connection: close", out)
+
+    def test_request_split_in_small_pieces(self):
+        data = self.request("POST", "/v1/payment_intents", b"amount=321&currency=eur",
+                            "Connection: close\r\n")
+        out = self.raw([data[i:i + 7] for i in range(0, len(data), 7)], pause=0.002)
+        self.assertTrue(out.startswith(b"HTTP/1.1 200 OK\r\n"), out[:200])
+        self.assertEqual(json.loads(out.split(b"\r\n\r\n", 1)[1])["amount"], 321)
+
+    def test_body_too_large_is_413_and_closes(self):
+        out = self.raw(b"POST /v1/payment_intents HTTP/1.1\r\nAuthorization: Bearer " +
+                       KEY.encode() + b"\r\nContent-Length: 999999999\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 413 "), out[:200])
+        self.assertIn(b"Connection: close", out)
+
+    def test_oversized_headers_are_refused(self):
+        out = self.raw(b"GET /v1/payment_intents/pi_x HTTP/1.1\r\nX-Big: " + b"a" * 70000 +
+                       b"\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 431 "), out[:200])
+        out = self.raw(b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 414 "), out[:200])
+
+    def test_bad_request_lines(self):
+        for line, status in ((b"NONSENSE\r\n\r\n", b"400"),
+                             (b"GET / HTTP/9.9\r\n\r\n", b"505"),
+                             (b"GET / FTP/1.1\r\n\r\n", b"400"),
+                             (b"PUT /v1/payment_intents HTTP/1.1\r\n\r\n", b"501")):
+            with self.subTest(line=line):
+                out = self.raw(line)
+                self.assertTrue(out.startswith(b"HTTP/1.1 " + status + b" "), out[:200])
+                self.assertIn(b"Connection: close", out)
+
+    def test_http_1_0_closes_unless_keep_alive(self):
+        out = self.raw(b"GET /v1/payment_intents/pi_x HTTP/1.0\r\nAuthorization: Bearer " +
+                       KEY.encode() + b"\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 404 "), out[:200])
+        self.assertIn(b"Connection: close", out)
+
+    def test_expect_100_continue(self):
+        out = self.raw([b"POST /v1/payment_intents HTTP/1.1\r\nAuthorization: Bearer " +
+                        KEY.encode() + b"\r\nExpect: 100-continue\r\nConnection: close\r\n"
+                        b"Content-Length: 23\r\n\r\n", b"amount=100&currency=eur"], pause=0.1)
+        self.assertTrue(out.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"),
+                        out[:200])
+
+    def test_chunked_body_is_refused_not_misread(self):
+        out = self.raw(b"POST /v1/payment_intents HTTP/1.1\r\nAuthorization: Bearer " +
+                       KEY.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"17\r\namount=100&currency=eur\r\n0\r\n\r\n")
+        self.assertTrue(out.startswith(b"HTTP/1.1 411 "), out[:200])
+        self.assertEqual(out.count(b"HTTP/1.1 "), 1)
+
+    def test_a_delayed_answer_holds_only_its_connection(self):
+        pi = self.create()
+        self.api.call("POST", "/_sandbox/faults",
+                      json_body={"faults": [{"match": "confirm", "delay_ms": 600}]})
+        done = []
+        slow = threading.Thread(target=lambda: done.append(self.confirm(pi["id"], "pm_card_visa")))
+        slow.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        status, _, _ = self.api.call("GET", "/v1/payment_intents/" + pi["id"])
+        self.assertEqual(status, 200)
+        self.assertLess(time.monotonic() - started, 0.4)
+        slow.join(5)
+        self.assertEqual(done[0][0], 200)
+
+    def test_client_that_half_closes_still_gets_its_answer(self):
+        sock = socket.create_connection((self.api.host, self.api.port), timeout=3)
+        sock.sendall(self.request("GET", "/v1/payment_intents/pi_halfclose"))
+        sock.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        sock.close()
+        self.assertTrue(out.startswith(b"HTTP/1.1 404 "), out[:200])
 
 
 class TestNoWebhookUrl(unittest.TestCase):
