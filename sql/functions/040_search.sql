@@ -761,10 +761,16 @@ END $$;
 -- events and trains whose title / performer / number / name have words
 -- starting with each word of the prefix, best match first. A prefix of
 -- three letters matches hundreds of documents, each a heap page the
--- bitmap scan visits: no prefetching (see search_json).
+-- bitmap scan visits: no prefetching (see search_json), and the ranked
+-- rows carry only narrow columns (a document's "id" is its doc_id as a
+-- JSON string, see search_doc_id in lib/search_doc.c; carrying the whole
+-- document through the sort to take its id cost more). The plan is
+-- generic (the GIN index of the prefix drives it whatever the prefix):
+-- left to choose, PostgreSQL planned the query again on every call.
 CREATE OR REPLACE FUNCTION search_suggest_json(p_prefix text, p_size int)
 RETURNS json LANGUAGE plpgsql STABLE
 SET effective_io_concurrency = 0
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_query text;
@@ -777,9 +783,10 @@ BEGIN
     END IF;
     v_tsq := to_tsquery('simple', v_query);
     RETURN json_build_object('suggestions', coalesce((
-        SELECT json_agg(json_build_object('type', x.doc_type, 'id', x.doc->'id', 'text', x.suggest_text)
+        SELECT json_agg(json_build_object('type', x.doc_type, 'id', to_json(x.doc_id),
+                                          'text', x.suggest_text)
                         ORDER BY x.rank DESC, x.starts_at NULLS LAST, x.doc_type, x.doc_id)
-        FROM (SELECT d.doc_type, d.doc_id, d.doc, d.suggest_text, d.starts_at,
+        FROM (SELECT d.doc_type, d.doc_id, d.suggest_text, d.starts_at,
                      ts_rank(d.suggest, v_tsq) AS rank
               FROM search_documents d
               WHERE d.suggest @@ v_tsq AND (d.starts_at >= now() OR d.doc_type = 'train')
