@@ -643,18 +643,14 @@ END $$;
 -- and EXECUTE-ing it cost a parse and a plan of the whole CTE on every
 -- search. The matches carry their stored hit text along: the heap row is
 -- read for the match anyway, so the page needs no second lookup by
--- primary key, and the answer is put together by concatenation. The
--- bitmap heap scans of the matches do not prefetch (effective_io_concurrency
--- 0): the documents are in shared buffers, and prefetching only looked
--- each page up twice. Without text the answer comes from
--- search_browse_json.
+-- primary key, and the answer is put together by concatenation. Without
+-- text the answer comes from search_browse_json.
 DROP FUNCTION IF EXISTS search_json(text, text[], text, text, date, date, boolean, int, int);
 CREATE FUNCTION search_json(p_q text, p_types text[], p_city text, p_category text,
                             p_from date, p_to date, p_past boolean, p_limit int, p_offset int)
 RETURNS text LANGUAGE plpgsql STABLE
 SET pg_trgm.word_similarity_threshold = 0.5
 SET plan_cache_mode = force_generic_plan
-SET effective_io_concurrency = 0
 AS $$
 DECLARE
     v_q text := nullif(btrim(search_fold(p_q)), '');
@@ -760,16 +756,14 @@ END $$;
 -- /api/search/suggest: {"suggestions": [{"type","id","text"}]}: upcoming
 -- events and trains whose title / performer / number / name have words
 -- starting with each word of the prefix, best match first. A prefix of
--- three letters matches hundreds of documents, each a heap page the
--- bitmap scan visits: no prefetching (see search_json), and the ranked
--- rows carry only narrow columns (a document's "id" is its doc_id as a
--- JSON string, see search_doc_id in lib/search_doc.c; carrying the whole
--- document through the sort to take its id cost more). The plan is
--- generic (the GIN index of the prefix drives it whatever the prefix):
--- left to choose, PostgreSQL planned the query again on every call.
+-- three letters matches hundreds of documents, so the ranked rows carry
+-- only narrow columns: a document's "id" is its doc_id as a JSON string
+-- (search_doc_id in lib/search_doc.c), and carrying the whole document
+-- through the sort to take its id cost more. The plan is generic (the GIN
+-- index of the prefix drives it whatever the prefix): left to choose,
+-- PostgreSQL planned the query again on every call.
 CREATE OR REPLACE FUNCTION search_suggest_json(p_prefix text, p_size int)
 RETURNS json LANGUAGE plpgsql STABLE
-SET effective_io_concurrency = 0
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
