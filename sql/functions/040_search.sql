@@ -229,7 +229,8 @@ END $$;
 -- es_map_search_response makes it: an event's fields as they are; a
 -- train's number, name (also as title), run_days, classes, and its first
 -- and last stops as "from" and "to". Stored as text in
--- search_documents.hit_tail when the document is put.
+-- search_documents.hit_tail when the document is put. STABLE, as
+-- jsonb_build_object is: declared IMMUTABLE, it was never inlined.
 CREATE OR REPLACE FUNCTION search_hit(p_type text, p jsonb)
 RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN p_type = 'train' THEN
@@ -510,7 +511,8 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- The hits of a page of matches in order, read by primary key (for the
--- answers that do not carry each match's hit along).
+-- answers that do not carry each match's hit along). It and
+-- search_answer_text replace search_answer_json, which rendered jsonb.
 DROP FUNCTION IF EXISTS search_answer_json(bigint, search_page_row[], json, json);
 CREATE OR REPLACE FUNCTION search_page_hits(p_page search_page_row[])
 RETURNS text LANGUAGE plpgsql STABLE AS $$
