@@ -13,6 +13,9 @@
 # other: "query" with the workers' answer cache off (search_cache_ms = 0:
 # what the queries themselves cost) and "cached" with it on (1 s), next to
 # /healthz (one trivial query) as the ceiling of the same minute.
+# Next to the latencies: the CPU time per request (ms) of PostgreSQL,
+# boxoffice-fcgi and nginx (all their processes, from /proc) and of wrk,
+# which is steadier than throughput on a shared machine.
 # Leaves nothing running.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -148,25 +151,54 @@ search_cache_ms = 1000" stack_start)
 CACHED_URL="http://127.0.0.1:$CACHED_PORT"
 echo "/healthz" >"$WORK/list_0_healthz"
 
+# cpu_ticks PIDFILE...: the CPU time (user + system, in clock ticks) used
+# so far by the process of each pid file (first line) and its children.
+cpu_ticks() {
+    for f in "$@"; do
+        root=$(head -n 1 "$f")
+        for pid in $root $(pgrep -P "$root"); do
+            cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null
+        done | awk '{ t += $1 + $2 } END { printf "%d ", t }'
+    done
+}
+TICKS_PER_S=$(getconf CLK_TCK)
+
 say "== wrk: $CONNECTIONS connections, 2 threads, ${SECONDS_EACH} s per kind and stack"
-printf '%-16s %-7s %10s %10s %10s %8s  %s\n' kind stack p50_ms p99_ms req_per_s non2xx load
+printf '%-16s %-7s %10s %10s %10s %8s %7s %7s %7s %7s  %s\n' kind stack p50_ms p99_ms \
+    req_per_s non2xx pg_ms fcgi_ms ngx_ms wrk_ms load
 for list in "$WORK"/list_*; do
     kind=${list##*/list_}
     kind=${kind#0_}
     for stack in query cached; do
         url=$URL
-        [ "$stack" = cached ] && url=$CACHED_URL
+        state=$WORK/stack
+        [ "$stack" = cached ] && url=$CACHED_URL && state=$WORK/stack-cached
         # warm up, then measure
         wrk -t2 -c"$CONNECTIONS" -d3s -s "$ROOT/bench/search_bench.lua" "$url" -- "$list" >/dev/null
+        pids="$PG_HOME/data/postmaster.pid $state/run/fcgi.pid $state/run/nginx.pid"
+        # shellcheck disable=SC2086
+        before=$(cpu_ticks $pids)
+        # wrk's own time: what this shell's finished children used (fields
+        # 16 and 17 of its stat), read just before and just after it
+        wrk_before=$(cut -d' ' -f16,17 /proc/$$/stat)
         wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$ROOT/bench/search_bench.lua" \
             "$url" -- "$list" >"$WORK/wrk_${kind}_$stack.txt"
-        awk -v kind="$kind" -v stack="$stack" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" '
+        wrk_after=$(cut -d' ' -f16,17 /proc/$$/stat)
+        # shellcheck disable=SC2086
+        after=$(cpu_ticks $pids)
+        awk -v kind="$kind" -v stack="$stack" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" \
+            -v before="$before $wrk_before" -v after="$after $wrk_after" -v hz="$TICKS_PER_S" '
             function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
                              if (v ~ /s$/) return v * 1000; return v }
             $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+            /requests in/ { n = $1 }
             /^Requests\/sec/ { rps = $2 } /Non-2xx/ { bad = $NF }
-            END { printf "%-16s %-7s %10.2f %10.2f %10.0f %8d  %s\n",
-                         kind, stack, p50, p99, rps, bad, load }' \
+            END {
+                split(before, b, " "); split(after, a, " ")
+                for (i = 1; i <= 5; i++) per[i] = n > 0 ? (a[i] - b[i]) * 1000 / hz / n : 0
+                printf "%-16s %-7s %10.2f %10.2f %10.0f %8d %7.3f %7.3f %7.3f %7.3f  %s\n",
+                       kind, stack, p50, p99, rps, bad, per[1], per[2], per[3],
+                       per[4] + per[5], load }' \
             "$WORK/wrk_${kind}_$stack.txt"
     done
 done

@@ -228,10 +228,11 @@ END $$;
 -- The API's hit for a document (without its score), as
 -- es_map_search_response makes it: an event's fields as they are; a
 -- train's number, name (also as title), run_days, classes, and its first
--- and last stops as "from" and "to". Computed for the page shown only, so
--- search_documents stays narrow.
+-- and last stops as "from" and "to". Stored as text in
+-- search_documents.hit_tail when the document is put. STABLE, as
+-- jsonb_build_object is: declared IMMUTABLE, it was never inlined.
 CREATE OR REPLACE FUNCTION search_hit(p_type text, p jsonb)
-RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN p_type = 'train' THEN
         jsonb_strip_nulls(jsonb_build_object(
             'type', 'train', 'id', p->'id', 'title', p->'name', 'number', p->'number',
@@ -289,6 +290,7 @@ BEGIN
         RETURN NULL;
     END IF;
     d.suggest := to_tsvector('simple', d.names);
+    d.hit_tail := substr(search_hit(d.doc_type, p)::text, 2);
     RETURN d;
 END $$;
 
@@ -309,7 +311,8 @@ BEGIN
         category = excluded.category, city_keys = excluded.city_keys,
         starts_at = excluded.starts_at, seats_available = excluded.seats_available,
         names = excluded.names, tsv = excluded.tsv, suggest = excluded.suggest,
-        suggest_text = excluded.suggest_text, indexed_at = excluded.indexed_at;
+        suggest_text = excluded.suggest_text, indexed_at = excluded.indexed_at,
+        hit_tail = excluded.hit_tail;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
 END $$;
@@ -486,26 +489,37 @@ RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                      AND (p_want_category IS NULL OR p_category = p_want_category) END
 $$;
 
--- The answer of a search from its parts: the total, the page of matches
--- in order, and the facets (JSON arrays of {"value","count"}, NULL for
--- none). The documents are read for the page only. Each hit is its
--- document's text with "score" put first: merging a jsonb object per hit
--- cost more than everything else in a typical search.
-CREATE OR REPLACE FUNCTION search_answer_json(p_total bigint, p_page search_page_row[],
-                                              p_city json, p_category json)
-RETURNS json LANGUAGE plpgsql STABLE AS $$
+-- The JSON text of one hit: "score" first, then the fields of its stored
+-- hit (search_documents.hit_tail). Every operator here is immutable (text
+-- || text, not text || numeric), so that PostgreSQL inlines the function
+-- instead of parsing and planning it on every search.
+CREATE OR REPLACE FUNCTION search_hit_text(p_score real, p_hit_tail text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT '{"score": ' || round(p_score::numeric, 4)::text || ', ' || p_hit_tail
+$$;
+
+-- The answer of a search from its parts, as JSON text: the total, the
+-- page's hits (search_hit_text joined by ", ", NULL for none) and the
+-- facets (JSON arrays of {"value","count"}, NULL for none). Text, not
+-- json: a json result would be parsed once more only to be checked.
+CREATE OR REPLACE FUNCTION search_answer_text(p_total bigint, p_hits text, p_city json,
+                                              p_category json)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT '{"total": ' || p_total::text || ', "hits": [' || coalesce(p_hits, '')
+           || '], "facets": {"city": ' || coalesce(p_city::text, '[]')
+           || ', "category": ' || coalesce(p_category::text, '[]') || '}}'
+$$;
+
+-- The hits of a page of matches in order, read by primary key (for the
+-- answers that do not carry each match's hit along). It and
+-- search_answer_text replace search_answer_json, which rendered jsonb.
+DROP FUNCTION IF EXISTS search_answer_json(bigint, search_page_row[], json, json);
+CREATE OR REPLACE FUNCTION search_page_hits(p_page search_page_row[])
+RETURNS text LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN json_build_object(
-        'total', p_total,
-        'hits', coalesce((SELECT ('[' || string_agg(
-                                     '{"score": ' || round(x.score::numeric, 4) || ', '
-                                     || substr(search_hit(d.doc_type, d.doc)::text, 2),
-                                     ', ' ORDER BY x.o) || ']')::json
-                          FROM unnest(p_page) WITH ORDINALITY AS x(doc_type, doc_id, score, o)
-                          JOIN search_documents d
-                            ON d.doc_type = x.doc_type AND d.doc_id = x.doc_id), '[]'),
-        'facets', json_build_object('city', coalesce(p_city, '[]'),
-                                    'category', coalesce(p_category, '[]')));
+    RETURN (SELECT string_agg(search_hit_text(x.score, d.hit_tail), ', ' ORDER BY x.o)
+            FROM unnest(p_page) WITH ORDINALITY AS x(doc_type, doc_id, score, o)
+            JOIN search_documents d ON d.doc_type = x.doc_type AND d.doc_id = x.doc_id);
 END $$;
 
 -- /api/search without text: upcoming events soonest first, then trains
@@ -517,10 +531,12 @@ END $$;
 -- date ranges count the matches. Planned per call (custom plans): how
 -- selective a city and a category are decides between reading the index
 -- in order and sorting the matches.
-CREATE OR REPLACE FUNCTION search_browse_json(p_event boolean, p_train boolean, p_city_key text,
-                                              p_category text, p_lo timestamptz,
-                                              p_hi timestamptz, p_limit int, p_offset int)
-RETURNS json LANGUAGE plpgsql STABLE
+DROP FUNCTION IF EXISTS search_browse_json(boolean, boolean, text, text, timestamptz, timestamptz,
+                                            int, int);
+CREATE FUNCTION search_browse_json(p_event boolean, p_train boolean, p_city_key text,
+                                   p_category text, p_lo timestamptz, p_hi timestamptz,
+                                   p_limit int, p_offset int)
+RETURNS text LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
@@ -530,7 +546,7 @@ DECLARE
     v_page search_page_row[];
     v_city json;
     v_category json;
-    v_result json;
+    v_result text;
 BEGIN
     IF p_lo = now() AND p_hi = 'infinity' AND v_since <= now() THEN
         WITH c AS (
@@ -587,7 +603,7 @@ BEGIN
                    LIMIT p_limit + p_offset)) u
               ORDER BY u.starts_at NULLS LAST, u.doc_type, u.doc_id
               LIMIT p_limit OFFSET p_offset) p;
-        RETURN search_answer_json(v_total, v_page, v_city, v_category);
+        RETURN search_answer_text(v_total, search_page_hits(v_page), v_city, v_category);
     END IF;
     WITH m AS MATERIALIZED (
         SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at
@@ -595,12 +611,13 @@ BEGIN
         WHERE search_passes(d.doc_type, d.starts_at, d.category, p_event, p_train, p_lo, p_hi,
                             p_category)
           AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key]))
-    SELECT search_answer_json(
+    SELECT search_answer_text(
                (SELECT count(*) FROM m),
-               (SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
-                                 ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
-                FROM (SELECT * FROM m ORDER BY starts_at NULLS LAST, doc_type, doc_id
-                      LIMIT p_limit OFFSET p_offset) p),
+               search_page_hits(
+                   (SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
+                                     ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
+                    FROM (SELECT * FROM m ORDER BY starts_at NULLS LAST, doc_type, doc_id
+                          LIMIT p_limit OFFSET p_offset) p)),
                (SELECT json_agg(json_build_object('value', city, 'count', c) ORDER BY c DESC, city)
                 FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
                       GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
@@ -612,8 +629,8 @@ BEGIN
     RETURN v_result;
 END $$;
 
--- /api/search: the same answer shape as es_map_search_response:
--- {"total", "hits": [{...document fields..., "score"}],
+-- /api/search: the same answer shape as es_map_search_response, as JSON
+-- text: {"total", "hits": [{"score", ...document fields...}],
 --  "facets": {"city": [{"value","count"}], "category": [...]}}.
 -- p_types: NULL for both, or {'event'} / {'train'}. Text matches any of
 -- its words through the tsvector (title and performer weigh most). When no
@@ -626,13 +643,14 @@ END $$;
 -- match drives the text shapes whatever the filters; absent filters are
 -- parameters that make their condition true). Building the query as text
 -- and EXECUTE-ing it cost a parse and a plan of the whole CTE on every
--- search. The matches carry only narrow columns; the documents are fetched
--- for the one page shown. Without text the answer comes from
--- search_browse_json.
-CREATE OR REPLACE FUNCTION search_json(p_q text, p_types text[], p_city text, p_category text,
-                                       p_from date, p_to date, p_past boolean,
-                                       p_limit int, p_offset int)
-RETURNS json LANGUAGE plpgsql STABLE
+-- search. The matches carry their stored hit text along: the heap row is
+-- read for the match anyway, so the page needs no second lookup by
+-- primary key, and the answer is put together by concatenation. Without
+-- text the answer comes from search_browse_json.
+DROP FUNCTION IF EXISTS search_json(text, text[], text, text, date, date, boolean, int, int);
+CREATE FUNCTION search_json(p_q text, p_types text[], p_city text, p_category text,
+                            p_from date, p_to date, p_past boolean, p_limit int, p_offset int)
+RETURNS text LANGUAGE plpgsql STABLE
 SET pg_trgm.word_similarity_threshold = 0.5
 SET plan_cache_mode = force_generic_plan
 AS $$
@@ -644,8 +662,10 @@ DECLARE
     v_train boolean := p_types IS NULL OR 'train' = ANY (p_types);
     v_lo timestamptz := '-infinity';
     v_hi timestamptz := 'infinity';
-    v_result json;
     v_total bigint;
+    v_hits text;
+    v_city_facet json;
+    v_category_facet json;
 BEGIN
     IF NOT p_past THEN
         v_lo := now();
@@ -670,75 +690,84 @@ BEGIN
     -- case a second index scan.
     IF numnode(v_tsq) > 0 THEN
         WITH m AS MATERIALIZED (
-            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at,
+            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at, d.hit_tail,
                    ts_rank(d.tsv, v_tsq) AS score
             FROM search_documents d
             WHERE d.tsv @@ v_tsq
               AND search_passes(d.doc_type, d.starts_at, d.category, v_event, v_train, v_lo,
                                 v_hi, p_category)
-              AND (v_city IS NULL OR d.city_keys @> ARRAY[v_city])),
-        t AS (SELECT count(*) AS n FROM m)
-        SELECT search_answer_json(
-                   (SELECT n FROM t),
-                   (SELECT array_agg(row(p.doc_type, p.doc_id, p.score)::search_page_row
-                                     ORDER BY p.score DESC, p.starts_at NULLS LAST, p.doc_type,
-                                              p.doc_id)
-                    FROM (SELECT * FROM m ORDER BY score DESC, starts_at NULLS LAST, doc_type,
-                                                   doc_id
-                          LIMIT p_limit OFFSET p_offset) p),
-                   (SELECT json_agg(json_build_object('value', city, 'count', c)
-                                    ORDER BY c DESC, city)
-                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
-                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
-                   (SELECT json_agg(json_build_object('value', category, 'count', c)
-                                    ORDER BY c DESC, category)
-                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
-                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f)),
-               (SELECT n FROM t)
-        INTO v_result, v_total;
-        IF v_total > 0 OR EXISTS (SELECT 1 FROM search_documents WHERE tsv @@ v_tsq) THEN
-            RETURN v_result;
+              AND (v_city IS NULL OR d.city_keys @> ARRAY[v_city]))
+        SELECT (SELECT count(*) FROM m),
+               (SELECT string_agg(search_hit_text(p.score, p.hit_tail), ', '
+                                  ORDER BY p.score DESC, p.starts_at NULLS LAST, p.doc_type,
+                                           p.doc_id)
+                FROM (SELECT * FROM m ORDER BY score DESC, starts_at NULLS LAST, doc_type, doc_id
+                      LIMIT p_limit OFFSET p_offset) p),
+               (SELECT json_agg(json_build_object('value', city, 'count', c)
+                                ORDER BY c DESC, city)
+                FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                      GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+               (SELECT json_agg(json_build_object('value', category, 'count', c)
+                                ORDER BY c DESC, category)
+                FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                      GROUP BY category ORDER BY c DESC, category LIMIT 20) f)
+        INTO v_total, v_hits, v_city_facet, v_category_facet;
+        -- Two IFs, not one OR: "v_total > 0" alone is a simple expression
+        -- that plpgsql evaluates without starting an executor, whereas an
+        -- OR with EXISTS started the plan of the EXISTS on every search.
+        IF v_total > 0 THEN
+            RETURN search_answer_text(v_total, v_hits, v_city_facet, v_category_facet);
+        END IF;
+        IF EXISTS (SELECT 1 FROM search_documents WHERE tsv @@ v_tsq) THEN
+            RETURN search_answer_text(v_total, v_hits, v_city_facet, v_category_facet);
         END IF;
     END IF;
     -- The typo path: the same answer as above over trigram matches. It is
     -- written out again, not shared through dynamic SQL or a set-returning
     -- helper, so that each of the two is a static query with its own plan
     -- kept per connection (dynamic SQL was planned on every search).
-        WITH m AS MATERIALIZED (
-            SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at,
-                   word_similarity(v_q, d.names) AS score
-            FROM search_documents d
-            WHERE v_q <% d.names
-              AND search_passes(d.doc_type, d.starts_at, d.category, v_event, v_train, v_lo,
-                                v_hi, p_category)
-              AND (v_city IS NULL OR d.city_keys @> ARRAY[v_city])),
-        t AS (SELECT count(*) AS n FROM m)
-        SELECT search_answer_json(
-                   (SELECT n FROM t),
-                   (SELECT array_agg(row(p.doc_type, p.doc_id, p.score)::search_page_row
-                                     ORDER BY p.score DESC, p.starts_at NULLS LAST, p.doc_type,
-                                              p.doc_id)
-                    FROM (SELECT * FROM m ORDER BY score DESC, starts_at NULLS LAST, doc_type,
-                                                   doc_id
-                          LIMIT p_limit OFFSET p_offset) p),
-                   (SELECT json_agg(json_build_object('value', city, 'count', c)
-                                    ORDER BY c DESC, city)
-                    FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
-                          GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
-                   (SELECT json_agg(json_build_object('value', category, 'count', c)
-                                    ORDER BY c DESC, category)
-                    FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
-                          GROUP BY category ORDER BY c DESC, category LIMIT 20) f)),
-               (SELECT n FROM t)
-        INTO v_result, v_total;
-    RETURN v_result;
+    -- Trigram matches are many (hundreds for a word of six letters), so
+    -- they stay narrow and the page's hits are read by primary key.
+    WITH m AS MATERIALIZED (
+        SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at,
+               word_similarity(v_q, d.names) AS score
+        FROM search_documents d
+        WHERE v_q <% d.names
+          AND search_passes(d.doc_type, d.starts_at, d.category, v_event, v_train, v_lo,
+                            v_hi, p_category)
+          AND (v_city IS NULL OR d.city_keys @> ARRAY[v_city]))
+    SELECT (SELECT count(*) FROM m),
+           search_page_hits(
+               (SELECT array_agg(row(p.doc_type, p.doc_id, p.score)::search_page_row
+                                 ORDER BY p.score DESC, p.starts_at NULLS LAST, p.doc_type,
+                                          p.doc_id)
+                FROM (SELECT * FROM m ORDER BY score DESC, starts_at NULLS LAST, doc_type,
+                                               doc_id
+                      LIMIT p_limit OFFSET p_offset) p)),
+           (SELECT json_agg(json_build_object('value', city, 'count', c) ORDER BY c DESC, city)
+            FROM (SELECT city, count(*) AS c FROM m WHERE city IS NOT NULL
+                  GROUP BY city ORDER BY c DESC, city LIMIT 20) f),
+           (SELECT json_agg(json_build_object('value', category, 'count', c)
+                            ORDER BY c DESC, category)
+            FROM (SELECT category, count(*) AS c FROM m WHERE category IS NOT NULL
+                  GROUP BY category ORDER BY c DESC, category LIMIT 20) f)
+    INTO v_total, v_hits, v_city_facet, v_category_facet;
+    RETURN search_answer_text(v_total, v_hits, v_city_facet, v_category_facet);
 END $$;
 
 -- /api/search/suggest: {"suggestions": [{"type","id","text"}]}: upcoming
 -- events and trains whose title / performer / number / name have words
--- starting with each word of the prefix, best match first.
+-- starting with each word of the prefix, best match first. A prefix of
+-- three letters matches hundreds of documents, so the ranked rows carry
+-- only narrow columns: a document's "id" is its doc_id as a JSON string
+-- (search_doc_id in lib/search_doc.c), and carrying the whole document
+-- through the sort to take its id cost more. The plan is generic (the GIN
+-- index of the prefix drives it whatever the prefix): left to choose,
+-- PostgreSQL planned the query again on every call.
 CREATE OR REPLACE FUNCTION search_suggest_json(p_prefix text, p_size int)
-RETURNS json LANGUAGE plpgsql STABLE AS $$
+RETURNS json LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     v_query text;
     v_tsq tsquery;
@@ -750,9 +779,10 @@ BEGIN
     END IF;
     v_tsq := to_tsquery('simple', v_query);
     RETURN json_build_object('suggestions', coalesce((
-        SELECT json_agg(json_build_object('type', x.doc_type, 'id', x.doc->'id', 'text', x.suggest_text)
+        SELECT json_agg(json_build_object('type', x.doc_type, 'id', to_json(x.doc_id),
+                                          'text', x.suggest_text)
                         ORDER BY x.rank DESC, x.starts_at NULLS LAST, x.doc_type, x.doc_id)
-        FROM (SELECT d.doc_type, d.doc_id, d.doc, d.suggest_text, d.starts_at,
+        FROM (SELECT d.doc_type, d.doc_id, d.suggest_text, d.starts_at,
                      ts_rank(d.suggest, v_tsq) AS rank
               FROM search_documents d
               WHERE d.suggest @@ v_tsq AND (d.starts_at >= now() OR d.doc_type = 'train')
