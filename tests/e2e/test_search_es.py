@@ -42,7 +42,9 @@ class ElasticSearchRelevanceTest(unittest.TestCase):
     def setUpClass(cls):
         ts.ensure_fixtures(bo.admin())
         cls.state = tempfile.mkdtemp(prefix="boxoffice-es-stack.")
-        port = 40000 + os.getpid() % 10000
+        # Below the kernel's ephemeral ports (32768 and up), which any
+        # outgoing connection may hold, and apart from the main stack's.
+        port = 21000 + os.getpid() % 8000
         cls.env = dict(os.environ, ROOT=ROOT, STATE=cls.state, PORT=str(port),
                        SANDBOX_PORT=str(port + 1), BIN_DIR=BIN_DIR, LIMITS="open", WORKERS="2",
                        DATABASE_URL=bo.DATABASE_URL, NO_INDEXER="1",

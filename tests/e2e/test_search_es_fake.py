@@ -61,7 +61,9 @@ class FakeElasticSearchBackendTest(unittest.TestCase):
                     break
             time.sleep(0.1)
         cls.fake_url = "http://127.0.0.1:%s" % fake_port
-        port = 41000 + os.getpid() % 9000
+        # Below the kernel's ephemeral ports (32768 and up), which any
+        # outgoing connection may hold, and apart from the main stack's.
+        port = 21000 + os.getpid() % 8000
         cls.env = dict(os.environ, ROOT=ROOT, STATE=os.path.join(cls.dir, "stack"),
                        PORT=str(port), SANDBOX_PORT=str(port + 1), BIN_DIR=BIN_DIR,
                        LIMITS="open", WORKERS="1", DATABASE_URL=bo.DATABASE_URL, NO_INDEXER="1",
