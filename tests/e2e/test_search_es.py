@@ -50,7 +50,13 @@ class ElasticSearchRelevanceTest(unittest.TestCase):
                        DATABASE_URL=bo.DATABASE_URL, NO_INDEXER="1",
                        EXTRA_CONFIG="es_url = %s\nlog_level = info" % ES_URL)
         cls.env.pop("BOXOFFICE_CONFIG", None)
-        subprocess.run(["sh", "-c", STACK, "stack", "start"], env=cls.env, check=True)
+        try:
+            subprocess.run(["sh", "-c", STACK, "stack", "start"], env=cls.env, check=True)
+        except subprocess.CalledProcessError:
+            # unittest skips tearDownClass when setUpClass fails: stop what
+            # did start, or it outlives the suite.
+            cls.tearDownClass()
+            raise
         cls.client = bo.Client(base="http://127.0.0.1:%d" % port)
         r = subprocess.run([os.path.join(BIN_DIR, "boxoffice-indexer"), "-c",
                             os.path.join(cls.state, "boxoffice.conf"), "--full"],

@@ -70,7 +70,13 @@ class FakeElasticSearchBackendTest(unittest.TestCase):
                        EXTRA_CONFIG="es_url = %s\nsearch_cache_ms = 0\nlog_level = info"
                                     % cls.fake_url)
         cls.env.pop("BOXOFFICE_CONFIG", None)
-        subprocess.run(["sh", "-c", STACK, "stack", "start"], env=cls.env, check=True)
+        try:
+            subprocess.run(["sh", "-c", STACK, "stack", "start"], env=cls.env, check=True)
+        except subprocess.CalledProcessError:
+            # unittest skips tearDownClass when setUpClass fails: stop what
+            # did start, or it outlives the suite.
+            cls.tearDownClass()
+            raise
         cls.client = bo.Client(base="http://127.0.0.1:%d" % port)
         r = subprocess.run([os.path.join(BIN_DIR, "boxoffice-indexer"), "-c",
                             os.path.join(cls.env["STATE"], "boxoffice.conf"), "--full"],
