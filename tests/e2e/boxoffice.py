@@ -1,13 +1,17 @@
 """boxoffice.py: shared helpers for end-to-end tests: an HTTP client for the
 API through nginx, sign-up and sign-in, and SQL checks against the test
-database. Tests read their endpoints from the environment scripts/test sets:
-BOXOFFICE_URL, BOXOFFICE_TEST_DATABASE_URL, BOXOFFICE_SANDBOX_URL,
-BOXOFFICE_ADMIN_EMAIL, BOXOFFICE_ADMIN_PASSWORD."""
+database, and a second stack whose search goes to ElasticSearch. Tests read
+their endpoints from the environment scripts/test sets: BOXOFFICE_URL,
+BOXOFFICE_TEST_DATABASE_URL, BOXOFFICE_SANDBOX_URL, BOXOFFICE_ADMIN_EMAIL,
+BOXOFFICE_ADMIN_PASSWORD, BOXOFFICE_ROOT, BOXOFFICE_BIN_DIR."""
 
 import http.client
 import itertools
 import json
+import glob
 import os
+import re
+import shutil
 import subprocess
 import threading
 import time
@@ -18,6 +22,9 @@ DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL", "")
 SANDBOX_URL = os.environ.get("BOXOFFICE_SANDBOX_URL", "http://127.0.0.1:12111")
 ADMIN_EMAIL = os.environ.get("BOXOFFICE_ADMIN_EMAIL", "admin@boxoffice.local")
 ADMIN_PASSWORD = os.environ.get("BOXOFFICE_ADMIN_PASSWORD", "")
+ROOT = os.environ.get("BOXOFFICE_ROOT",
+                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BIN_DIR = os.environ.get("BOXOFFICE_BIN_DIR", os.path.join(ROOT, "build-test"))
 
 _counter = itertools.count()
 _counter_lock = threading.Lock()
@@ -218,3 +225,67 @@ def wait_for(predicate, timeout=20.0, step=0.1):
             return value
         time.sleep(step)
     return predicate()
+
+
+_STACK = r'''
+set -eu
+. "$ROOT/scripts/common.sh"
+. "$ROOT/scripts/stack.sh"
+case "$1" in
+start) stack_start ;;
+stop) stack_stop ;;
+esac
+'''
+
+
+class EsStack:
+    """A second instance of the stack (nginx + boxoffice-fcgi, workers of
+    them) over the test database, with its search at es_url (extra_config:
+    more lines of its configuration), and the documents loaded there by
+    `boxoffice-indexer --full`. It has no indexer of its own: the main
+    stack's follower keeps the outbox. client talks to it; stop() ends it,
+    fails on a sanitizer report in its servers' logs (as scripts/test does
+    for the main stack) and otherwise removes state_dir. Whatever fails
+    while it starts is stopped before the error is raised (unittest does
+    not call tearDownClass when setUpClass fails)."""
+
+    def __init__(self, state_dir, es_url, workers, extra_config=""):
+        # Below the kernel's ephemeral ports (32768 and up), which any
+        # outgoing connection may hold, and apart from the main stack's.
+        port = 21000 + os.getpid() % 8000
+        self.state = state_dir
+        self.env = dict(os.environ, ROOT=ROOT, STATE=state_dir, PORT=str(port),
+                        SANDBOX_PORT=str(port + 1), BIN_DIR=BIN_DIR, LIMITS="open",
+                        WORKERS=str(workers), DATABASE_URL=DATABASE_URL, NO_INDEXER="1",
+                        EXTRA_CONFIG="es_url = %s\nlog_level = info\n%s" % (es_url, extra_config))
+        self.env.pop("BOXOFFICE_CONFIG", None)
+        try:
+            subprocess.run(["sh", "-c", _STACK, "stack", "start"], env=self.env, check=True)
+            r = subprocess.run([os.path.join(BIN_DIR, "boxoffice-indexer"), "-c",
+                                os.path.join(state_dir, "boxoffice.conf"), "--full"],
+                               env=self.env, capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                raise AssertionError("boxoffice-indexer --full into %s failed:\n%s"
+                                     % (es_url, r.stderr[-3000:]))
+        except BaseException:
+            self.stop()
+            raise
+        self.client = Client(base="http://127.0.0.1:%d" % port)
+
+    def stop(self):
+        # Leaks are reported when the servers exit: read the logs after.
+        subprocess.run(["sh", "-c", _STACK, "stack", "stop"], env=self.env)
+        reports = []
+        for path in glob.glob(os.path.join(self.state, "log", "*.log")):
+            with open(path, errors="replace") as f:
+                text = f.read()
+            found = _SANITIZER_REPORT.search(text)
+            if found:
+                reports.append("%s:\n%s" % (path, text[found.start():found.start() + 3000]))
+        if reports:
+            raise AssertionError("sanitizer reports in the second stack's logs (kept in %s):\n%s"
+                                 % (self.state, "\n".join(reports)))
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+_SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")

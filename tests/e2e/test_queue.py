@@ -73,16 +73,6 @@ def queued_event(admin, room, on_sale_in=None, rows=2, seats_per_row=5):
     return boxoffice.create_event(admin, rows=rows, seats_per_row=seats_per_row, **extra)
 
 
-def wait_until(predicate, timeout, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
-
-
 class QueueTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -143,7 +133,7 @@ class QueueTest(unittest.TestCase):
         self.assertEqual(r.json["state"], "waiting", r)
         self.assertTrue(r.json["pre_queue"])
 
-        self.assertTrue(wait_until(
+        self.assertTrue(boxoffice.wait_for(
             lambda: boxoffice.sql_value("SELECT on_sale_at <= now() FROM events WHERE id = :'v1'",
                                         eid) == "t", 15))
         # After the sale opens: waves of 100 concurrent joins, each wave
@@ -304,7 +294,7 @@ class QueueTest(unittest.TestCase):
                     heard[t] = at - sold_at
             return len(heard) == len(waiting)
 
-        self.assertTrue(wait_until(poll_all, 5, step=0.05))
+        self.assertTrue(boxoffice.wait_for(poll_all, 5, step=0.05))
         print("sold out heard by %d waiting users within %.2f s (median %.2f s)"
               % (len(heard), max(heard.values()), sorted(heard.values())[len(heard) // 2]),
               file=sys.stderr)
@@ -318,7 +308,7 @@ class QueueTest(unittest.TestCase):
         boxoffice.sql("UPDATE event_seats SET hold_id = NULL, held_until = '-infinity' "
                       "WHERE event_id = :'v1' AND seat_id = (SELECT min(seat_id) FROM event_seats "
                       "WHERE event_id = :'v1')", eid)
-        self.assertTrue(wait_until(
+        self.assertTrue(boxoffice.wait_for(
             lambda: status(eid, waiting[0]).json["state"] == "waiting", 3))
 
     def test_proof_of_work_on_join(self):
@@ -331,7 +321,8 @@ class QueueTest(unittest.TestCase):
         self.assertEqual(r.json["error"]["pow_bits"], bits)
         c1 = Client(token=t1)
         path = "/api/queue/%d/challenge" % eid
-        ch = wait_until(lambda: (lambda j: j if j["pow_bits"] == bits else None)(c1.get(path).json), 3)
+        ch = boxoffice.wait_for(
+            lambda: (lambda j: j if j["pow_bits"] == bits else None)(c1.get(path).json), 3)
         challenge = ch["challenge"]
 
         def zero_bits(nonce):

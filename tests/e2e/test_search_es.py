@@ -10,9 +10,7 @@ Needs the environment scripts/test gives e2e tests (BOXOFFICE_ROOT,
 BOXOFFICE_BIN_DIR, BOXOFFICE_TEST_DATABASE_URL)."""
 
 import os
-import subprocess
 import tempfile
-import time
 import unittest
 import urllib.parse
 
@@ -20,19 +18,6 @@ import boxoffice as bo
 import test_search as ts
 
 ES_URL = os.environ.get("ES_URL", "")
-ROOT = os.environ.get("BOXOFFICE_ROOT",
-                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-BIN_DIR = os.environ.get("BOXOFFICE_BIN_DIR", os.path.join(ROOT, "build-test"))
-
-STACK = r'''
-set -eu
-. "$ROOT/scripts/common.sh"
-. "$ROOT/scripts/stack.sh"
-case "$1" in
-start) stack_start ;;
-stop) stack_stop ;;
-esac
-'''
 
 
 @unittest.skipUnless(ES_URL, "ES_URL is not set: the relevance table was not run against "
@@ -41,35 +26,13 @@ class ElasticSearchRelevanceTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         ts.ensure_fixtures(bo.admin())
-        cls.state = tempfile.mkdtemp(prefix="boxoffice-es-stack.")
-        # Below the kernel's ephemeral ports (32768 and up), which any
-        # outgoing connection may hold, and apart from the main stack's.
-        port = 21000 + os.getpid() % 8000
-        cls.env = dict(os.environ, ROOT=ROOT, STATE=cls.state, PORT=str(port),
-                       SANDBOX_PORT=str(port + 1), BIN_DIR=BIN_DIR, LIMITS="open", WORKERS="2",
-                       DATABASE_URL=bo.DATABASE_URL, NO_INDEXER="1",
-                       EXTRA_CONFIG="es_url = %s\nlog_level = info" % ES_URL)
-        cls.env.pop("BOXOFFICE_CONFIG", None)
-        try:
-            subprocess.run(["sh", "-c", STACK, "stack", "start"], env=cls.env, check=True)
-        except subprocess.CalledProcessError:
-            # unittest skips tearDownClass when setUpClass fails: stop what
-            # did start, or it outlives the suite.
-            cls.tearDownClass()
-            raise
-        cls.client = bo.Client(base="http://127.0.0.1:%d" % port)
-        r = subprocess.run([os.path.join(BIN_DIR, "boxoffice-indexer"), "-c",
-                            os.path.join(cls.state, "boxoffice.conf"), "--full"],
-                           env=cls.env, capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            cls.tearDownClass()
-            raise AssertionError("boxoffice-indexer --full into %s failed:\n%s"
-                                 % (ES_URL, r.stderr[-3000:]))
+        cls.stack = bo.EsStack(tempfile.mkdtemp(prefix="boxoffice-es-stack."), ES_URL, 2)
+        cls.client = cls.stack.client
         ts.wait_for(lambda: ts.search(cls.client, q="zarqon tribute").status == 200, 5)
 
     @classmethod
     def tearDownClass(cls):
-        subprocess.run(["sh", "-c", STACK, "stack", "stop"], env=cls.env)
+        cls.stack.stop()
 
     def test_relevance_table(self):
         for name, params, expect in ts.RELEVANCE:

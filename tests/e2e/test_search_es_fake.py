@@ -12,10 +12,8 @@ tests (BOXOFFICE_ROOT, BOXOFFICE_BIN_DIR, BOXOFFICE_TEST_DATABASE_URL)."""
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import urllib.parse
 import urllib.request
@@ -23,19 +21,8 @@ import urllib.request
 import boxoffice as bo
 import test_search as ts
 
-ROOT = os.environ.get("BOXOFFICE_ROOT",
-                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-BIN_DIR = os.environ.get("BOXOFFICE_BIN_DIR", os.path.join(ROOT, "build-test"))
-
-STACK = r'''
-set -eu
-. "$ROOT/scripts/common.sh"
-. "$ROOT/scripts/stack.sh"
-case "$1" in
-start) stack_start ;;
-stop) stack_stop ;;
-esac
-'''
+sys.path.insert(0, os.path.join(bo.ROOT, "tests", "es"))
+from fake_es_process import FakeEsProcess  # noqa: E402 (tests/es is put on the path first)
 
 
 def fake_get(url, path):
@@ -47,50 +34,23 @@ class FakeElasticSearchBackendTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         ts.ensure_fixtures(bo.admin())
-        cls.dir = tempfile.mkdtemp(prefix="boxoffice-fake-es.")
-        port_file = os.path.join(cls.dir, "port")
-        cls.fake = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tests", "es", "fake_es.py"), "--port", "0",
-             "--port-file", port_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        fake_port = ""
-        for _ in range(100):
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    fake_port = f.read().strip()
-                if fake_port:
-                    break
-            time.sleep(0.1)
-        cls.fake_url = "http://127.0.0.1:%s" % fake_port
-        # Below the kernel's ephemeral ports (32768 and up), which any
-        # outgoing connection may hold, and apart from the main stack's.
-        port = 21000 + os.getpid() % 8000
-        cls.env = dict(os.environ, ROOT=ROOT, STATE=os.path.join(cls.dir, "stack"),
-                       PORT=str(port), SANDBOX_PORT=str(port + 1), BIN_DIR=BIN_DIR,
-                       LIMITS="open", WORKERS="1", DATABASE_URL=bo.DATABASE_URL, NO_INDEXER="1",
-                       EXTRA_CONFIG="es_url = %s\nsearch_cache_ms = 0\nlog_level = info"
-                                    % cls.fake_url)
-        cls.env.pop("BOXOFFICE_CONFIG", None)
+        cls.fake = FakeEsProcess()
+        cls.fake_url = cls.fake.url
         try:
-            subprocess.run(["sh", "-c", STACK, "stack", "start"], env=cls.env, check=True)
-        except subprocess.CalledProcessError:
-            # unittest skips tearDownClass when setUpClass fails: stop what
-            # did start, or it outlives the suite.
-            cls.tearDownClass()
+            # One worker, the answer cache off: every request reaches the fake.
+            cls.stack = bo.EsStack(tempfile.mkdtemp(prefix="boxoffice-fake-es-stack."),
+                                   cls.fake_url, 1, "search_cache_ms = 0")
+        except BaseException:
+            cls.fake.stop()
             raise
-        cls.client = bo.Client(base="http://127.0.0.1:%d" % port)
-        r = subprocess.run([os.path.join(BIN_DIR, "boxoffice-indexer"), "-c",
-                            os.path.join(cls.env["STATE"], "boxoffice.conf"), "--full"],
-                           env=cls.env, capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            cls.tearDownClass()
-            raise AssertionError("boxoffice-indexer --full into the fake failed:\n%s"
-                                 % r.stderr[-3000:])
+        cls.client = cls.stack.client
 
     @classmethod
     def tearDownClass(cls):
-        subprocess.run(["sh", "-c", STACK, "stack", "stop"], env=cls.env)
-        cls.fake.terminate()
-        cls.fake.wait()
+        try:
+            cls.stack.stop()
+        finally:
+            cls.fake.stop()
 
     def test_one_connection_for_every_search_of_a_worker(self):
         seen = len(fake_get(self.fake_url, "/_fake/requests")["requests"])

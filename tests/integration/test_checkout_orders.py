@@ -5,30 +5,15 @@ that arrives after the order's seats went to someone else, a cancel racing
 a success, expiry skipping orders whose payment is still unclear, and the
 per-user cap. Needs BOXOFFICE_TEST_DATABASE_URL."""
 
-import os
 import random
-import sys
 import threading
 import unittest
 
-try:
-    import psycopg2
-except ImportError:
-    # scripts/test installs Debian's python3-psycopg2; a python3 found
-    # first on PATH (pyenv, a venv) may not see it: rerun with Debian's.
-    if os.path.exists("/usr/bin/python3") and sys.executable != "/usr/bin/python3":
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    raise
+from pgtest import DATABASE_URL, connect
 
-DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL", "")
 TAG = "%06d" % random.randint(0, 999999)
 _serial = iter(range(1, 1000000))
 
-
-def connect():
-    conn = psycopg2.connect(DATABASE_URL)
-    conn.autocommit = True
-    return conn
 
 
 def one(conn, query, *args, **named):

@@ -9,19 +9,9 @@ test database). Needs BOXOFFICE_TEST_DATABASE_URL."""
 import itertools
 import json
 import os
-import sys
 import unittest
 
-try:
-    import psycopg2
-except ImportError:
-    # scripts/test installs Debian's python3-psycopg2; a python3 found
-    # first on PATH (pyenv, a venv) may not see it: rerun with Debian's.
-    if os.path.exists("/usr/bin/python3") and sys.executable != "/usr/bin/python3":
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    raise
-
-BASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL", "")
+from pgtest import DATABASE_URL, drop_scratch_database, scratch_database
 
 CITIES = ["Mumbai", "Chennai", "New Delhi", "Pune"]
 CATEGORIES = ["concert", "comedy", "sports"]
@@ -51,15 +41,10 @@ PAGES = [(20, 0), (2, 3), (5, 25), (100, 0)]
 class BrowseCountsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not BASE_URL:
+        if not DATABASE_URL:
             raise unittest.SkipTest("BOXOFFICE_TEST_DATABASE_URL is not set")
         cls.dbname = "search_browse_%d" % os.getpid()
-        admin = psycopg2.connect(BASE_URL.replace("dbname=boxoffice", "dbname=postgres"))
-        admin.autocommit = True
-        admin.cursor().execute("CREATE DATABASE %s TEMPLATE boxoffice" % cls.dbname)
-        admin.close()
-        cls.conn = psycopg2.connect(BASE_URL.replace("dbname=boxoffice", "dbname=" + cls.dbname))
-        cls.conn.autocommit = True
+        cls.conn = scratch_database(cls.dbname)
         cls.cur = cls.conn.cursor()
         cls.cur.execute("DELETE FROM search_documents")
         # Counts taken two hours ago: events that started since then are
@@ -68,11 +53,7 @@ class BrowseCountsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.conn.close()
-        admin = psycopg2.connect(BASE_URL.replace("dbname=boxoffice", "dbname=postgres"))
-        admin.autocommit = True
-        admin.cursor().execute("DROP DATABASE IF EXISTS %s" % cls.dbname)
-        admin.close()
+        drop_scratch_database(cls.dbname, cls.conn)
 
     def put(self, docs):
         for d in docs:

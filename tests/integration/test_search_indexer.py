@@ -12,12 +12,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import time
 import unittest
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "es"))
+from fake_es_process import FakeEsProcess  # noqa: E402 (tests/es is put on the path first)
+
 BUILD = os.environ.get("BOXOFFICE_TEST_BUILD", os.path.join(ROOT, "build-test"))
 INDEXER = os.path.join(BUILD, "boxoffice-indexer")
 BASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL", "")
@@ -31,22 +32,8 @@ def psql(url, sql, *args):
     return subprocess.run(cmd, input=sql, capture_output=True, text=True, check=True).stdout.strip()
 
 
-class FakeEs:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp()
-        port_file = os.path.join(self.dir, "port")
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "tests", "es", "fake_es.py"), "--port", "0",
-             "--port-file", port_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port = ""
-        for _ in range(100):
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    port = f.read().strip()
-                if port:
-                    break
-            time.sleep(0.1)
-        self.url = "http://127.0.0.1:%s" % port
+class FakeEs(FakeEsProcess):
+    """The fake, and its control calls."""
 
     def call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -54,10 +41,6 @@ class FakeEs:
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
 
 
 class IndexerTest(unittest.TestCase):
@@ -91,8 +74,7 @@ class IndexerTest(unittest.TestCase):
                 'prices', '[{"category":"A","amount":1000}]'::jsonb))""", venue, str(i))
         cls.ids = psql(cls.url, "SELECT string_agg(id::text, ',' ORDER BY id) FROM events").split(",")
         cls.es = FakeEs()
-        cls.work = tempfile.mkdtemp()
-        cls.conf = os.path.join(cls.work, "indexer.conf")
+        cls.conf = os.path.join(cls.es.dir, "indexer.conf")  # removed with the fake
         with open(cls.conf, "w") as f:
             f.write("database_url = %s\nes_url = %s\n" % (cls.url, cls.es.url))
 

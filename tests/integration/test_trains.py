@@ -8,32 +8,16 @@ import datetime
 import json
 import os
 import random
-import sys
 import threading
 import time
 import unittest
 
-try:
-    import psycopg2
-    import psycopg2.errors
-except ImportError:
-    # scripts/test installs Debian's python3-psycopg2; a python3 found
-    # first on PATH (pyenv, a venv) may not see it: rerun with Debian's.
-    if os.path.exists("/usr/bin/python3") and sys.executable != "/usr/bin/python3":
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    raise
+from pgtest import DATABASE_URL, connect, psycopg2
 
-DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL", "")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RAILWAYS = os.environ.get("BOXOFFICE_RAILWAYS_DATA",
                           os.path.join(os.path.dirname(ROOT), "shared", "data", "railways"))
 TAG = "%04d" % random.randint(0, 9999)
-
-
-def connect():
-    conn = psycopg2.connect(DATABASE_URL)
-    conn.autocommit = True
-    return conn
 
 
 def code(name):
