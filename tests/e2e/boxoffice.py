@@ -275,13 +275,7 @@ class EsStack:
     def stop(self):
         # Leaks are reported when the servers exit: read the logs after.
         subprocess.run(["sh", "-c", _STACK, "stack", "stop"], env=self.env)
-        reports = []
-        for path in glob.glob(os.path.join(self.state, "log", "*.log")):
-            with open(path, errors="replace") as f:
-                text = f.read()
-            found = _SANITIZER_REPORT.search(text)
-            if found:
-                reports.append("%s:\n%s" % (path, text[found.start():found.start() + 3000]))
+        reports = sanitizer_reports(glob.glob(os.path.join(self.state, "log", "*.log")))
         if reports:
             raise AssertionError("sanitizer reports in the second stack's logs (kept in %s):\n%s"
                                  % (self.state, "\n".join(reports)))
@@ -289,3 +283,18 @@ class EsStack:
 
 
 _SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
+
+
+def sanitizer_reports(paths):
+    """The sanitizer reports (ASan, LSan, UBSan) in the server logs at
+    paths, each as its file's name and the report's start; [] when none.
+    scripts/test checks the main stack's logs; a test that starts servers
+    of its own checks theirs with this."""
+    reports = []
+    for path in paths:
+        with open(path, errors="replace") as f:
+            text = f.read()
+        found = _SANITIZER_REPORT.search(text)
+        if found:
+            reports.append("%s:\n%s" % (path, text[found.start():found.start() + 3000]))
+    return reports

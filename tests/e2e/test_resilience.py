@@ -4,6 +4,7 @@ SIGTERM finishes the request in flight before it exits."""
 
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -102,7 +103,8 @@ class GracefulStopTest(unittest.TestCase):
         text = re.sub(r"^workers = .*$", "workers = 2", text, flags=re.M)
         with open(conf, "w") as f:
             f.write(text)
-        log = open(os.path.join(work, "fcgi.log"), "w")
+        log_path = os.path.join(work, "fcgi.log")
+        log = open(log_path, "w")
         proc = subprocess.Popen([os.path.join(BIN, "boxoffice-fcgi"), "-c", conf],
                                 stdout=log, stderr=log)
         try:
@@ -134,6 +136,10 @@ class GracefulStopTest(unittest.TestCase):
             if proc.poll() is None:
                 proc.kill()
             log.close()
+            reports = bo.sanitizer_reports([log_path])
+            if not reports:
+                shutil.rmtree(work, ignore_errors=True)
+        self.assertEqual(reports, [], "sanitizer reports (the log is kept in %s)" % work)
 
 
 if __name__ == "__main__":
