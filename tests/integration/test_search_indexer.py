@@ -260,6 +260,33 @@ class IndexerTest(unittest.TestCase):
         self.assertEqual(self.state()["indices"][index]["docs"], EVENTS - 1)
         self.assert_no_violations()
 
+    def test_9zz_full_load_stores_a_performers_events_together(self):
+        # More events than one batch of the indexer, their performers
+        # interleaved by id: the full load reads them in performer order
+        # (one cursor over several fetches), so the PostgreSQL backend
+        # stores each performer's documents next to each other, and none is
+        # lost or doubled at a batch boundary.
+        psql(self.url, """SELECT event_create(jsonb_build_object(
+                'venue_id', (SELECT min(id) FROM venues), 'title', 'Tour ' || g,
+                'performer', 'Interleaved ' || (g % 3), 'category', 'concert',
+                'starts_at', '2030-02-01T20:00:00Z',
+                'prices', '[{"category":"A","amount":1000}]'::jsonb))
+            FROM generate_series(1, 1100) g""")
+        code, log = self.run_indexer("--full")
+        self.assertEqual(code, 0, log)
+        self.assertEqual(psql(self.url, """SELECT count(*) FROM events e
+            WHERE status = 'scheduled' AND NOT EXISTS (SELECT 1 FROM search_documents d
+                WHERE d.doc_type = 'event' AND d.doc_id = e.id::text)"""), "0")
+        self.assertEqual(psql(self.url, "SELECT count(*) FROM search_documents "
+                                        "WHERE doc_type = 'event'"), str(EVENTS - 1 + 1100))
+        # In storage order, the performer changes only between performers.
+        changes = psql(self.url, """SELECT count(*) FROM (
+                SELECT doc->>'performer' AS p,
+                       lag(doc->>'performer') OVER (ORDER BY ctid) AS before
+                FROM search_documents WHERE doc->>'performer' LIKE 'Interleaved %') x
+            WHERE p <> before""")
+        self.assertEqual(changes, "2")
+
     def test_7_usage_errors(self):
         code, _ = self.run_indexer()
         self.assertEqual(code, 2)
