@@ -522,15 +522,115 @@ BEGIN
             JOIN search_documents d ON d.doc_type = x.doc_type AND d.doc_id = x.doc_id);
 END $$;
 
+-- /api/search without text for the usual question: what is on from now on
+-- (p_lo is now), perhaps in a city or a category; upcoming events soonest
+-- first, then trains (score 0). The total and the facets come from
+-- search_browse_counts minus the events that have started since it was
+-- counted; the page is read in order from an index: a city's own when the
+-- place key names one city, else the browse index. Every statement here is
+-- an index probe or an ordered index scan whatever the parameters, so the
+-- plans are generic: planned on every call, as they were when this was a
+-- branch of search_browse_json, they cost more than running them.
+CREATE OR REPLACE FUNCTION search_browse_upcoming_json(p_event boolean, p_train boolean,
+                                                       p_city_key text, p_category text,
+                                                       p_lo timestamptz, p_limit int,
+                                                       p_offset int)
+RETURNS text LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    v_since timestamptz := search_browse_since();
+    v_city_name text;
+    v_events bigint;
+    v_total bigint;
+    v_page search_page_row[];
+    v_city json;
+    v_category json;
+BEGIN
+    WITH c AS (
+        SELECT x.doc_type, x.city, x.category, sum(x.n) AS n
+        FROM (SELECT b.doc_type, b.city, b.category, b.n
+              FROM search_browse_counts b
+              WHERE b.city_key = coalesce(p_city_key, '')
+                AND CASE WHEN b.doc_type = 'train' THEN p_train AND p_category IS NULL
+                         ELSE p_event AND (p_category IS NULL OR b.category = p_category) END
+              UNION ALL
+              SELECT 'event', coalesce(d.city, ''), coalesce(d.category, ''), -count(*)
+              FROM search_documents d
+              WHERE p_event AND d.doc_type = 'event'
+                AND d.starts_at >= v_since AND d.starts_at < p_lo
+                AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+                AND (p_category IS NULL OR d.category = p_category)
+              GROUP BY 1, 2, 3) x
+        GROUP BY 1, 2, 3)
+    SELECT (SELECT coalesce(sum(n), 0)::bigint FROM c WHERE doc_type = 'event'),
+           (SELECT coalesce(sum(n), 0)::bigint FROM c),
+           (SELECT json_agg(json_build_object('value', city, 'count', n)
+                            ORDER BY n DESC, city)
+            FROM (SELECT city, sum(n) AS n FROM c
+                  WHERE doc_type = 'event' AND city <> ''
+                  GROUP BY city HAVING sum(n) > 0 ORDER BY 2 DESC, city LIMIT 20) f),
+           (SELECT json_agg(json_build_object('value', category, 'count', n)
+                            ORDER BY n DESC, category)
+            FROM (SELECT category, sum(n) AS n FROM c
+                  WHERE doc_type = 'event' AND category <> ''
+                  GROUP BY category HAVING sum(n) > 0 ORDER BY 2 DESC, category
+                  LIMIT 20) f)
+    INTO v_events, v_total, v_city, v_category;
+    -- A place key that names one city (the usual case: "Mumbai",
+    -- "Bombay") reads that city's events in order from its own index
+    -- (migration 025): the browse index in date order would visit
+    -- every city's events to find this one's, about forty heap rows a
+    -- hit. Every event from now on is in the counts, so the counts
+    -- know every city a key stands for.
+    IF p_city_key IS NOT NULL THEN
+        SELECT min(b.city) INTO v_city_name
+        FROM search_browse_counts b
+        WHERE b.doc_type = 'event' AND b.city_key = p_city_key AND b.n > 0
+        HAVING count(DISTINCT b.city) = 1;
+    END IF;
+    -- The page: events from the browse index (from now on), then
+    -- trains in number order only when the page reaches past the
+    -- events; each part stops after the rows the page needs.
+    SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
+                     ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
+    INTO v_page
+    FROM (SELECT * FROM (
+              (SELECT d.doc_type, d.doc_id, d.starts_at
+               FROM search_documents d
+               WHERE p_event AND v_city_name IS NULL AND d.doc_type = 'event'
+                 AND d.starts_at >= p_lo
+                 AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+                 AND (p_category IS NULL OR d.category = p_category)
+               ORDER BY d.starts_at, d.doc_type, d.doc_id
+               LIMIT p_limit + p_offset)
+              UNION ALL
+              (SELECT d.doc_type, d.doc_id, d.starts_at
+               FROM search_documents d
+               WHERE p_event AND d.doc_type = 'event' AND d.city = v_city_name
+                 AND d.starts_at >= p_lo
+                 AND (p_category IS NULL OR d.category = p_category)
+               ORDER BY d.city, d.starts_at, d.doc_type, d.doc_id
+               LIMIT p_limit + p_offset)
+              UNION ALL
+              (SELECT d.doc_type, d.doc_id, d.starts_at
+               FROM search_documents d
+               WHERE v_events < p_limit + p_offset
+                 AND p_train AND p_category IS NULL AND d.doc_type = 'train'
+                 AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
+               ORDER BY d.doc_type, d.doc_id
+               LIMIT p_limit + p_offset)) u
+          ORDER BY u.starts_at NULLS LAST, u.doc_type, u.doc_id
+          LIMIT p_limit OFFSET p_offset) p;
+    RETURN search_answer_text(v_total, search_page_hits(v_page), v_city, v_category);
+END $$;
+
 -- /api/search without text: upcoming events soonest first, then trains
 -- (score 0), with the filters of search_json (p_city_key is a synonym
--- group key or NULL). For the usual question (what is on from now on,
--- perhaps in a city or a category) the total and the facets come from
--- search_browse_counts minus the events that have started since it was
--- counted, and the page is read in order from the browse index; other
--- date ranges count the matches. Planned per call (custom plans): how
--- selective a city and a category are decides between reading the index
--- in order and sorting the matches.
+-- group key or NULL). The usual question (from now on) is answered by
+-- search_browse_upcoming_json; other date ranges count the matches here,
+-- planned per call (custom plans): how selective a city, a category and
+-- the dates are decides between the indexes.
 DROP FUNCTION IF EXISTS search_browse_json(boolean, boolean, text, text, timestamptz, timestamptz,
                                             int, int);
 CREATE FUNCTION search_browse_json(p_event boolean, p_train boolean, p_city_key text,
@@ -540,70 +640,11 @@ RETURNS text LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
-    v_since timestamptz := search_browse_since();
-    v_events bigint;
-    v_total bigint;
-    v_page search_page_row[];
-    v_city json;
-    v_category json;
     v_result text;
 BEGIN
-    IF p_lo = now() AND p_hi = 'infinity' AND v_since <= now() THEN
-        WITH c AS (
-            SELECT x.doc_type, x.city, x.category, sum(x.n) AS n
-            FROM (SELECT b.doc_type, b.city, b.category, b.n
-                  FROM search_browse_counts b
-                  WHERE b.city_key = coalesce(p_city_key, '')
-                    AND CASE WHEN b.doc_type = 'train' THEN p_train AND p_category IS NULL
-                             ELSE p_event AND (p_category IS NULL OR b.category = p_category) END
-                  UNION ALL
-                  SELECT 'event', coalesce(d.city, ''), coalesce(d.category, ''), -count(*)
-                  FROM search_documents d
-                  WHERE p_event AND d.doc_type = 'event'
-                    AND d.starts_at >= v_since AND d.starts_at < p_lo
-                    AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
-                    AND (p_category IS NULL OR d.category = p_category)
-                  GROUP BY 1, 2, 3) x
-            GROUP BY 1, 2, 3)
-        SELECT (SELECT coalesce(sum(n), 0)::bigint FROM c WHERE doc_type = 'event'),
-               (SELECT coalesce(sum(n), 0)::bigint FROM c),
-               (SELECT json_agg(json_build_object('value', city, 'count', n)
-                                ORDER BY n DESC, city)
-                FROM (SELECT city, sum(n) AS n FROM c
-                      WHERE doc_type = 'event' AND city <> ''
-                      GROUP BY city HAVING sum(n) > 0 ORDER BY 2 DESC, city LIMIT 20) f),
-               (SELECT json_agg(json_build_object('value', category, 'count', n)
-                                ORDER BY n DESC, category)
-                FROM (SELECT category, sum(n) AS n FROM c
-                      WHERE doc_type = 'event' AND category <> ''
-                      GROUP BY category HAVING sum(n) > 0 ORDER BY 2 DESC, category
-                      LIMIT 20) f)
-        INTO v_events, v_total, v_city, v_category;
-        -- The page: events from the browse index (from now on), then
-        -- trains in number order only when the page reaches past the
-        -- events; each part stops after the rows the page needs.
-        SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
-                         ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
-        INTO v_page
-        FROM (SELECT * FROM (
-                  (SELECT d.doc_type, d.doc_id, d.starts_at
-                   FROM search_documents d
-                   WHERE p_event AND d.doc_type = 'event' AND d.starts_at >= p_lo
-                     AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
-                     AND (p_category IS NULL OR d.category = p_category)
-                   ORDER BY d.starts_at, d.doc_type, d.doc_id
-                   LIMIT p_limit + p_offset)
-                  UNION ALL
-                  (SELECT d.doc_type, d.doc_id, d.starts_at
-                   FROM search_documents d
-                   WHERE v_events < p_limit + p_offset
-                     AND p_train AND p_category IS NULL AND d.doc_type = 'train'
-                     AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
-                   ORDER BY d.doc_type, d.doc_id
-                   LIMIT p_limit + p_offset)) u
-              ORDER BY u.starts_at NULLS LAST, u.doc_type, u.doc_id
-              LIMIT p_limit OFFSET p_offset) p;
-        RETURN search_answer_text(v_total, search_page_hits(v_page), v_city, v_category);
+    IF p_lo = now() AND p_hi = 'infinity' AND search_browse_since() <= now() THEN
+        RETURN search_browse_upcoming_json(p_event, p_train, p_city_key, p_category, p_lo,
+                                           p_limit, p_offset);
     END IF;
     WITH m AS MATERIALIZED (
         SELECT d.doc_type, d.doc_id, d.city, d.category, d.starts_at

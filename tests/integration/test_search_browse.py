@@ -13,7 +13,10 @@ import unittest
 
 from pgtest import DATABASE_URL, drop_scratch_database, scratch_database
 
-CITIES = ["Mumbai", "Chennai", "New Delhi", "Pune"]
+# "Navi Mumbai" makes the place key of Mumbai (and Bombay) name two cities,
+# which browse through the date-ordered index; Delhi, Pune and Madras name
+# one city each, which browse through that city's own index.
+CITIES = ["Mumbai", "Chennai", "New Delhi", "Pune", "Navi Mumbai"]
 CATEGORIES = ["concert", "comedy", "sports"]
 # hours from now: upcoming, started after the counts' time (2 h ago), past
 STARTS = [24, 24 * 30, 3, -1, -1.5, -3, -48]
@@ -33,7 +36,7 @@ def train(number, stops):
 
 
 # (city, category, types) of the browses compared; pages as (per_page, offset)
-CASES = list(itertools.product([None, "Bombay", "Mumbai", "Delhi", "Madras", "Nowhere"],
+CASES = list(itertools.product([None, "Bombay", "Mumbai", "Delhi", "Madras", "Pune", "Nowhere"],
                                [None, "concert"], [None, "{event}", "{train}"]))
 PAGES = [(20, 0), (2, 3), (5, 25), (100, 0)]
 
