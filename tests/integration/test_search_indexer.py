@@ -279,13 +279,16 @@ class IndexerTest(unittest.TestCase):
                 WHERE d.doc_type = 'event' AND d.doc_id = e.id::text)"""), "0")
         self.assertEqual(psql(self.url, "SELECT count(*) FROM search_documents "
                                         "WHERE doc_type = 'event'"), str(EVENTS - 1 + 1100))
-        # In storage order, the performer changes only between performers.
-        changes = psql(self.url, """SELECT count(*) FROM (
-                SELECT doc->>'performer' AS p,
-                       lag(doc->>'performer') OVER (ORDER BY ctid) AS before
-                FROM search_documents WHERE doc->>'performer' LIKE 'Interleaved %') x
-            WHERE p <> before""")
-        self.assertEqual(changes, "2")
+        # Each heap page holds one performer's documents, but for the pages
+        # where one performer's run ends and the next begins (a few more
+        # where the free space map hands out room left by earlier tests).
+        # Loaded in id order, nearly every page would hold all three.
+        pages, shared = psql(self.url, """SELECT count(*), count(*) FILTER (WHERE n > 1) FROM (
+                SELECT (ctid::text::point)[0] AS page, count(DISTINCT doc->>'performer') AS n
+                FROM search_documents WHERE doc->>'performer' LIKE 'Interleaved %'
+                GROUP BY 1) x""").split("|")
+        self.assertGreater(int(pages), 30)
+        self.assertLess(int(shared), 8, "%s of %s pages hold two performers" % (shared, pages))
 
     def test_7_usage_errors(self):
         code, _ = self.run_indexer()
