@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
 
 bool crypto_random_bytes(void *buf, size_t n)
@@ -12,10 +13,29 @@ bool crypto_random_bytes(void *buf, size_t n)
     return RAND_bytes(buf, (int)n) == 1;
 }
 
+static EVP_MD *crypto_sha256_fetched;
+
+static void crypto_sha256_fetch(void)
+{
+    crypto_sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* SHA-256 fetched once per process and never changed after: with
+ * EVP_sha256() OpenSSL 3 looks the algorithm up again on every digest
+ * (a name lookup under a lock, allocations), which cost several times
+ * the hashing of a session token. When the fetch failed, the implicit
+ * lookup still works. */
+static const EVP_MD *crypto_sha256_md(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, crypto_sha256_fetch);
+    return crypto_sha256_fetched != NULL ? crypto_sha256_fetched : EVP_sha256();
+}
+
 void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
 {
     unsigned int out_len = CRYPTO_SHA256_LEN;
-    EVP_Digest(data, len, out, &out_len, EVP_sha256(), NULL);
+    EVP_Digest(data, len, out, &out_len, crypto_sha256_md(), NULL);
 }
 
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,

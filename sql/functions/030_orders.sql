@@ -229,6 +229,8 @@ DECLARE
     v_order orders%ROWTYPE;
     v_payment bigint;
     v_key text;
+    v_open bigint;
+    v_attempts bigint;
 BEGIN
     PERFORM set_config('synchronous_commit', 'on', true);
     IF p_user_id IS NULL THEN
@@ -254,16 +256,18 @@ BEGIN
         RETURN QUERY SELECT 'needs_intent', NULL::bigint, NULL::text, NULL::text, p_user_id; RETURN;
     END IF;
     -- One attempt at a time: a second card while the first is still with
-    -- the provider could charge twice.
-    IF EXISTS (SELECT 1 FROM payments p WHERE p.order_id = p_order_id AND p.kind = 'confirm'
-               AND (p.state = 'unknown'
-                    OR (p.state = 'started' AND p.created_at > now() - interval '2 minutes')))
-    THEN
+    -- the provider could charge twice. The attempts, read once (one
+    -- statement, under the order's lock), also number the new one.
+    SELECT count(*) FILTER (WHERE p.state = 'unknown'
+                              OR (p.state = 'started'
+                                  AND p.created_at > now() - interval '2 minutes')),
+           count(*)
+      INTO v_open, v_attempts
+      FROM payments p WHERE p.order_id = p_order_id AND p.kind = 'confirm';
+    IF v_open > 0 THEN
         RETURN QUERY SELECT 'in_progress', NULL::bigint, NULL::text, NULL::text, p_user_id; RETURN;
     END IF;
-    v_key := 'order-' || p_order_id || '-confirm-' ||
-             (SELECT count(*) + 1 FROM payments p
-              WHERE p.order_id = p_order_id AND p.kind = 'confirm');
+    v_key := 'order-' || p_order_id || '-confirm-' || (v_attempts + 1);
     INSERT INTO payments (order_id, kind, idempotency_key, payment_method, amount)
     VALUES (p_order_id, 'confirm', v_key, p_method, v_order.amount)
     RETURNING id INTO v_payment;
@@ -339,7 +343,6 @@ RETURNS TABLE (outcome text, order_id bigint, order_body json)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_order orders%ROWTYPE;
-    v_seats bigint[];
 BEGIN
     PERFORM set_config('synchronous_commit', 'on', true);
     SELECT * INTO v_order FROM orders o WHERE o.intent_id = p_intent_id FOR UPDATE;
@@ -363,9 +366,9 @@ BEGIN
                           updated_at = now()
         WHERE id = v_order.id;
         IF v_order.kind = 'event' THEN
-            SELECT h.seat_ids INTO v_seats FROM holds h WHERE h.id = v_order.hold_id;
             INSERT INTO tickets (order_id, event_id, seat_id, code)
-            SELECT v_order.id, v_order.event_id, s, ticket_code() FROM unnest(v_seats) s;
+            SELECT v_order.id, v_order.event_id, s, ticket_code()
+            FROM holds h CROSS JOIN unnest(h.seat_ids) s WHERE h.id = v_order.hold_id;
         END IF;
         RETURN QUERY SELECT 'paid', v_order.id,
         CASE WHEN p_json THEN order_json(v_order.id) END; RETURN;

@@ -1,6 +1,7 @@
 """test_resilience.py: boxoffice-fcgi survives a PostgreSQL restart without
-losing a worker, answers 503 JSON while the database is down, and on
-SIGTERM finishes the request in flight before it exits."""
+losing a worker, answers 503 JSON while the database is down, on SIGTERM
+finishes the request in flight before it exits, and hangs up a FastCGI
+connection as soon as it has answered a request it read in full."""
 
 import os
 import re
@@ -91,55 +92,140 @@ def fcgi_read_response(sock):
     return stdout
 
 
+def fcgi_begin(sock_path, params):
+    """A connection to sock_path with a request's header and params sent."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sock_path)
+    s.sendall(fcgi_record(1, struct.pack(">HB5x", 1, 0)))
+    s.sendall(fcgi_record(4, fcgi_pairs(params)) + fcgi_record(4, b""))
+    return s
+
+
+class PrivateFcgi:
+    """A boxoffice-fcgi of the test's own with `workers` workers on a socket
+    of its own, configured like the stack's; stop() checks its log for
+    sanitizer reports and removes its folder (kept when there are some)."""
+
+    def __init__(self, prefix, workers):
+        self.work = tempfile.mkdtemp(prefix=prefix)
+        self.sock_path = os.path.join(self.work, "fcgi.sock")
+        conf = os.path.join(self.work, "boxoffice.conf")
+        with open(os.path.join(STATE, "boxoffice.conf")) as f:
+            text = f.read()
+        text = re.sub(r"^fcgi_socket = .*$", "fcgi_socket = " + self.sock_path, text, flags=re.M)
+        text = re.sub(r"^workers = .*$", "workers = %d" % workers, text, flags=re.M)
+        with open(conf, "w") as f:
+            f.write(text)
+        self.log_path = os.path.join(self.work, "fcgi.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([os.path.join(BIN, "boxoffice-fcgi"), "-c", conf],
+                                     stdout=self.log, stderr=self.log)
+        for _ in range(100):
+            if os.path.exists(self.sock_path):
+                break
+            time.sleep(0.05)
+
+    def stop(self):
+        """Stops it if it still runs (SIGTERM, so that the supervisor stops
+        its workers too; SIGKILL would leave them behind); returns the
+        sanitizer reports."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+        reports = bo.sanitizer_reports([self.log_path])
+        if not reports:
+            shutil.rmtree(self.work, ignore_errors=True)
+        return reports
+
+
 @unittest.skipUnless(STATE and BIN, "needs the stack from scripts/test")
 class GracefulStopTest(unittest.TestCase):
     def test_sigterm_drains_the_request_in_flight(self):
-        work = tempfile.mkdtemp(prefix="boxoffice-drain-")
-        sock_path = os.path.join(work, "fcgi.sock")
-        conf = os.path.join(work, "boxoffice.conf")
-        with open(os.path.join(STATE, "boxoffice.conf")) as f:
-            text = f.read()
-        text = re.sub(r"^fcgi_socket = .*$", "fcgi_socket = " + sock_path, text, flags=re.M)
-        text = re.sub(r"^workers = .*$", "workers = 2", text, flags=re.M)
-        with open(conf, "w") as f:
-            f.write(text)
-        log_path = os.path.join(work, "fcgi.log")
-        log = open(log_path, "w")
-        proc = subprocess.Popen([os.path.join(BIN, "boxoffice-fcgi"), "-c", conf],
-                                stdout=log, stderr=log)
+        fcgi = PrivateFcgi("boxoffice-drain-", 2)
         try:
-            for _ in range(100):
-                if os.path.exists(sock_path):
-                    break
-                time.sleep(0.05)
             body = ('{"email": "%s@example.com", "password": "drain test 1", "name": "D"}'
                     % bo.unique("drain")).encode()
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(sock_path)
-            s.sendall(fcgi_record(1, struct.pack(">HB5x", 1, 0)))
-            s.sendall(fcgi_record(4, fcgi_pairs({
+            s = fcgi_begin(fcgi.sock_path, {
                 "REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/users",
-                "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))})))
-            s.sendall(fcgi_record(4, b""))
+                "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))})
             s.sendall(fcgi_record(5, body[:10]))  # the worker now waits for the rest
             time.sleep(0.3)
-            proc.send_signal(signal.SIGTERM)
+            fcgi.proc.send_signal(signal.SIGTERM)
             time.sleep(0.5)
-            self.assertIsNone(proc.poll(), "still draining the open request")
+            self.assertIsNone(fcgi.proc.poll(), "still draining the open request")
             s.sendall(fcgi_record(5, body[10:]) + fcgi_record(5, b""))
             answer = fcgi_read_response(s).decode()
             s.close()
             self.assertIn("Status: 201", answer)
-            self.assertEqual(proc.wait(timeout=10), 0)
-            self.assertFalse(os.path.exists(sock_path), "socket removed")
+            self.assertEqual(fcgi.proc.wait(timeout=10), 0)
+            self.assertFalse(os.path.exists(fcgi.sock_path), "socket removed")
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            log.close()
-            reports = bo.sanitizer_reports([log_path])
-            if not reports:
-                shutil.rmtree(work, ignore_errors=True)
-        self.assertEqual(reports, [], "sanitizer reports (the log is kept in %s)" % work)
+            reports = fcgi.stop()
+        self.assertEqual(reports, [], "sanitizer reports (the log is kept in %s)" % fcgi.work)
+
+
+@unittest.skipUnless(STATE and BIN, "needs the stack from scripts/test")
+class HangUpTest(unittest.TestCase):
+    """One worker, two connections: the second request is answered only once
+    the worker is done with the first connection."""
+
+    def answer_time_after(self, fcgi, first_params, first_stdin):
+        """Answers a first request on a connection this side leaves open,
+        then times a second one on a new connection. Returns the first
+        answer and the seconds the second took."""
+        a = fcgi_begin(fcgi.sock_path, first_params)
+        a.sendall(first_stdin)
+        first = fcgi_read_response(a).decode()
+        try:
+            started = time.monotonic()
+            b = fcgi_begin(fcgi.sock_path, {"REQUEST_METHOD": "GET", "DOCUMENT_URI": "/healthz"})
+            b.sendall(fcgi_record(5, b""))
+            second = fcgi_read_response(b).decode()
+            took = time.monotonic() - started
+            b.close()
+        finally:
+            a.close()
+        self.assertIn("Status: 200", second)
+        return first, took
+
+    def test_a_request_read_in_full_frees_the_worker_at_once(self):
+        # The worker closes the connection after its answer instead of
+        # waiting for the other side to hang up first (nginx would, at
+        # once; this side does not).
+        fcgi = PrivateFcgi("boxoffice-hangup-", 1)
+        try:
+            body = b'{"email": "nobody@example.com", "password": "wrong password"}'
+            first, took = self.answer_time_after(fcgi, {
+                "REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/sessions",
+                "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))},
+                fcgi_record(5, body) + fcgi_record(5, b""))
+            self.assertIn("Status: 401", first)
+            self.assertLess(took, 1.0, "the worker waited for the first connection")
+        finally:
+            reports = fcgi.stop()
+        self.assertEqual(reports, [], "sanitizer reports (the log is kept in %s)" % fcgi.work)
+
+    def test_unread_input_still_waits_for_the_hang_up(self):
+        # Refused before its body was read: libfcgi's shutdown-and-drain is
+        # kept (closing with input unread could reset the connection before
+        # the answer is read), which holds the worker up to its 2 s limit.
+        fcgi = PrivateFcgi("boxoffice-hangup-", 1)
+        try:
+            first, took = self.answer_time_after(fcgi, {
+                "REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/sessions",
+                "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(64 << 20)},
+                fcgi_record(5, b"{" * 1000))
+            self.assertIn("Status: 413", first)
+            self.assertGreater(took, 1.5, "the worker did not drain the unread input")
+        finally:
+            reports = fcgi.stop()
+        self.assertEqual(reports, [], "sanitizer reports (the log is kept in %s)" % fcgi.work)
 
 
 if __name__ == "__main__":

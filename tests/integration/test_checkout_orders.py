@@ -2,8 +2,8 @@
 PostgreSQL, where races can be staged exactly: many reports of one
 payment's success at once (pay answer, webhook, reconciler), a success
 that arrives after the order's seats went to someone else, a cancel racing
-a success, expiry skipping orders whose payment is still unclear, and the
-per-user cap. Needs BOXOFFICE_TEST_DATABASE_URL."""
+a success, expiry skipping orders whose payment is still unclear, pay
+attempts taking turns with a key each, and the per-user cap. Needs BOXOFFICE_TEST_DATABASE_URL."""
 
 import random
 import threading
@@ -222,6 +222,24 @@ class OrderSql(unittest.TestCase):
             intent_b)
         self.assertEqual(one(self.db, "SELECT count(*) FROM payments WHERE order_id = %s AND "
                              "state IN ('started', 'unknown')", b)[0], 0)
+
+    def test_pay_attempts_take_turns_each_with_its_own_key(self):
+        ev = self.event()
+        uid, token = self.user()
+        order, intent = self.order(uid, self.hold(token, ev, 2))
+        begin = "SELECT outcome, payment_id, confirm_key FROM order_pay_begin(%s, %s, %s)"
+        first = one(self.db, begin, uid, order, "pm_card_visa_chargeDeclined")
+        self.assertEqual((first[0], first[2]), ("ready", "order-%d-confirm-1" % order))
+        # While the first is with the provider, a second card must wait.
+        self.assertEqual(one(self.db, begin, uid, order, "pm_card_visa")[0], "in_progress")
+        one(self.db, "SELECT order_payment_failed(%s, %s, false, 'card_declined', 'no')",
+            intent, first[1])
+        second = one(self.db, begin, uid, order, "pm_card_visa")
+        self.assertEqual((second[0], second[2]), ("ready", "order-%d-confirm-2" % order))
+        self.assertEqual(self.succeed(intent), "paid")
+        self.assertEqual(one(self.db, "SELECT count(*) FROM tickets WHERE order_id = %s "
+                             "AND status = 'valid'", order)[0], 2)
+        self.assertEqual(one(self.db, begin, uid, order, "pm_card_visa")[0], "already_paid")
 
     def test_cap_counts_paid_and_pending_orders_only(self):
         ev = self.event(max_per_user=2)
