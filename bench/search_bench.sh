@@ -104,10 +104,10 @@ t1=$(date +%s.%N)
 DOCS=$(psql_b -tAc "SELECT count(*) FROM search_documents")
 FULL_S=$(echo "$t1 - $t0" | bc)
 say "   $DOCS documents in $FULL_S s: $(echo "$DOCS / $FULL_S" | bc) documents/s"
-# Every table freshly loaded, not only the documents: otherwise autovacuum
-# works through the events and their million seats, and the checkpoint
-# writes out the load, while the first kinds are measured (their CPU per
-# request counted PostgreSQL's background work, up to twice the queries').
+# Every table freshly loaded, not only the documents, then a checkpoint:
+# otherwise autovacuum may work through the events and their million seats,
+# and the checkpointer write out the load, while the kinds are measured
+# (and their CPU would count as the queries').
 psql_b -c "VACUUM ANALYZE" >/dev/null
 psql_b -c "CHECKPOINT" >/dev/null
 
