@@ -526,8 +526,8 @@ END $$;
 -- (p_lo is now), perhaps in a city or a category; upcoming events soonest
 -- first, then trains (score 0). The total and the facets come from
 -- search_browse_counts minus the events that have started since it was
--- counted; the page is read in order from an index: a city's own when the
--- place key names one city, else the browse index. Every statement here is
+-- counted; the page is read in order from an index: each city's own for a
+-- place key, else the browse index. Every statement here is
 -- an index probe or an ordered index scan whatever the parameters, so the
 -- plans are generic: planned on every call, as they were when this was a
 -- branch of search_browse_json, they cost more than running them.
@@ -540,7 +540,7 @@ SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_since timestamptz := search_browse_since();
-    v_city_name text;
+    v_cities text[];
     v_events bigint;
     v_total bigint;
     v_page search_page_row[];
@@ -577,45 +577,54 @@ BEGIN
                   GROUP BY category HAVING sum(n) > 0 ORDER BY 2 DESC, category
                   LIMIT 20) f)
     INTO v_events, v_total, v_city, v_category;
-    -- A place key that names one city (the usual case: "Mumbai",
-    -- "Bombay") reads that city's events in order from its own index
-    -- (migration 025): the browse index in date order would visit
-    -- every city's events to find this one's, about forty heap rows a
-    -- hit. Every event from now on is in the counts, so the counts
-    -- know every city a key stands for.
+    -- With a place key, the events are read city by city, each in date
+    -- order from its own index (migration 025), a page's worth at most
+    -- from each: the cities a key stands for are those the counts have
+    -- for it (every event from now on is in them; "Bombay" names Mumbai,
+    -- "mumbai" also Navi Mumbai). Reading the date-ordered browse index
+    -- instead visits every city's events to find this one's (about forty
+    -- heap rows a hit), and all of them when the place has none.
     IF p_city_key IS NOT NULL THEN
-        SELECT min(b.city) INTO v_city_name
+        SELECT coalesce(array_agg(DISTINCT b.city), '{}') INTO v_cities
         FROM search_browse_counts b
-        WHERE b.doc_type = 'event' AND b.city_key = p_city_key AND b.n > 0
-        HAVING count(DISTINCT b.city) = 1;
+        WHERE b.doc_type = 'event' AND b.city_key = p_city_key AND b.n > 0;
     END IF;
-    -- The page: events from the browse index (from now on), then
-    -- trains in number order only when the page reaches past the
-    -- events; each part stops after the rows the page needs.
+    -- The page: events (from now on), then trains in number order only
+    -- when the page reaches past the events and the counts have trains;
+    -- each part stops after the rows the page needs.
     SELECT array_agg(row(p.doc_type, p.doc_id, 0)::search_page_row
                      ORDER BY p.starts_at NULLS LAST, p.doc_type, p.doc_id)
     INTO v_page
     FROM (SELECT * FROM (
               (SELECT d.doc_type, d.doc_id, d.starts_at
                FROM search_documents d
-               WHERE p_event AND v_city_name IS NULL AND d.doc_type = 'event'
+               WHERE p_event AND p_city_key IS NULL AND v_events > 0 AND d.doc_type = 'event'
                  AND d.starts_at >= p_lo
-                 AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
                  AND (p_category IS NULL OR d.category = p_category)
                ORDER BY d.starts_at, d.doc_type, d.doc_id
                LIMIT p_limit + p_offset)
               UNION ALL
-              (SELECT d.doc_type, d.doc_id, d.starts_at
-               FROM search_documents d
-               WHERE p_event AND d.doc_type = 'event' AND d.city = v_city_name
-                 AND d.starts_at >= p_lo
-                 AND (p_category IS NULL OR d.category = p_category)
-               ORDER BY d.city, d.starts_at, d.doc_type, d.doc_id
+              (SELECT x.doc_type, x.doc_id, x.starts_at
+               FROM unnest(v_cities) AS c(city)
+               CROSS JOIN LATERAL (
+                   SELECT d.doc_type, d.doc_id, d.starts_at
+                   FROM search_documents d
+                   WHERE p_event AND v_events > 0 AND d.doc_type = 'event'
+                     AND d.city = c.city AND d.starts_at >= p_lo
+                     -- (= ANY, not @>: a check on the rows read in order,
+                     -- which the GIN index of city_keys cannot answer; with
+                     -- @> the plan combined both indexes and sorted every
+                     -- event of the city)
+                     AND p_city_key = ANY (d.city_keys)
+                     AND (p_category IS NULL OR d.category = p_category)
+                   ORDER BY d.city, d.starts_at, d.doc_type, d.doc_id
+                   LIMIT p_limit + p_offset) x
+               ORDER BY x.starts_at, x.doc_type, x.doc_id
                LIMIT p_limit + p_offset)
               UNION ALL
               (SELECT d.doc_type, d.doc_id, d.starts_at
                FROM search_documents d
-               WHERE v_events < p_limit + p_offset
+               WHERE v_events < p_limit + p_offset AND v_total > v_events
                  AND p_train AND p_category IS NULL AND d.doc_type = 'train'
                  AND (p_city_key IS NULL OR d.city_keys @> ARRAY[p_city_key])
                ORDER BY d.doc_type, d.doc_id
