@@ -54,9 +54,11 @@ CREATE OR REPLACE VIEW search_event_source AS
 
 -- Trains, when the trains tables exist: number, name, run_days and classes
 -- (JSON arrays of text), the stops in route order as a JSON array of {"code","name","index"}.
--- p_numbers NULL: the page after p_after in number order.
+-- p_numbers NULL: every train, in number order (the full reindex reads
+-- them through a cursor).
 DROP FUNCTION IF EXISTS search_train_source(text[], text, int);
-CREATE FUNCTION search_train_source(p_numbers text[], p_after text, p_limit int)
+DROP FUNCTION IF EXISTS search_train_source(text[]);
+CREATE FUNCTION search_train_source(p_numbers text[])
 RETURNS TABLE (number text, name text, run_days json, classes json, stops json)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -72,10 +74,8 @@ BEGIN
             FROM train_stops ts JOIN stations s ON s.code = ts.station_code
             WHERE ts.train_number = t.number)
     FROM trains t
-    WHERE CASE WHEN p_numbers IS NOT NULL THEN t.number = ANY (p_numbers)
-               ELSE t.number > coalesce(p_after, '') END
-    ORDER BY t.number
-    LIMIT CASE WHEN p_numbers IS NOT NULL THEN NULL ELSE p_limit END;
+    WHERE p_numbers IS NULL OR t.number = ANY (p_numbers)
+    ORDER BY t.number;
 END $$;
 
 -- ---- the outbox, written in the same transactions as the changes ----

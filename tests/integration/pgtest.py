@@ -6,6 +6,7 @@ must own every row of a table."""
 
 import os
 import sys
+import unittest
 
 try:
     import psycopg2
@@ -50,3 +51,34 @@ def drop_scratch_database(name, conn):
         admin.cursor().execute("DROP DATABASE IF EXISTS %s" % name)
     finally:
         admin.close()
+
+
+class ScratchDatabaseTest(unittest.TestCase):
+    """A test class with a database of its own (SCRATCH_PREFIX_<pid>, a copy
+    of the migrated test database) in cls.conn and cls.cur. prepare() fills
+    it; the database is dropped after the class, and at once when prepare()
+    fails (unittest skips tearDownClass then). Skipped without the test
+    database."""
+
+    SCRATCH_PREFIX = "scratch"
+
+    @classmethod
+    def setUpClass(cls):
+        if not DATABASE_URL:
+            raise unittest.SkipTest("BOXOFFICE_TEST_DATABASE_URL is not set")
+        cls.dbname = "%s_%d" % (cls.SCRATCH_PREFIX, os.getpid())
+        cls.conn = scratch_database(cls.dbname)
+        cls.cur = cls.conn.cursor()
+        try:
+            cls.prepare()
+        except BaseException:
+            drop_scratch_database(cls.dbname, cls.conn)
+            raise
+
+    @classmethod
+    def prepare(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        drop_scratch_database(cls.dbname, cls.conn)

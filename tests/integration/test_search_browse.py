@@ -8,10 +8,9 @@ test database). Needs BOXOFFICE_TEST_DATABASE_URL."""
 
 import itertools
 import json
-import os
 import unittest
 
-from pgtest import DATABASE_URL, drop_scratch_database, scratch_database
+from pgtest import ScratchDatabaseTest
 
 # "Navi Mumbai" makes the place key of Mumbai (and Bombay) name two cities,
 # which browse through the date-ordered index; Delhi, Pune and Madras name
@@ -36,27 +35,21 @@ def train(number, stops):
 
 
 # (city, category, types) of the browses compared; pages as (per_page, offset)
-CASES = list(itertools.product([None, "Bombay", "Mumbai", "Delhi", "Madras", "Pune", "Nowhere"],
+CASES = list(itertools.product([None, "Bombay", "Mumbai", "Delhi", "Madras", "Pune", "Bangalore",
+                                "Nowhere"],
                                [None, "concert"], [None, "{event}", "{train}"]))
 PAGES = [(20, 0), (2, 3), (5, 25), (100, 0)]
 
 
-class BrowseCountsTest(unittest.TestCase):
+class BrowseCountsTest(ScratchDatabaseTest):
+    SCRATCH_PREFIX = "search_browse"
+
     @classmethod
-    def setUpClass(cls):
-        if not DATABASE_URL:
-            raise unittest.SkipTest("BOXOFFICE_TEST_DATABASE_URL is not set")
-        cls.dbname = "search_browse_%d" % os.getpid()
-        cls.conn = scratch_database(cls.dbname)
-        cls.cur = cls.conn.cursor()
+    def prepare(cls):
         cls.cur.execute("DELETE FROM search_documents")
         # Counts taken two hours ago: events that started since then are
         # in them and must be subtracted by every browse.
         cls.cur.execute("SELECT search_browse_rebuild(false, now() - interval '2 hours')")
-
-    @classmethod
-    def tearDownClass(cls):
-        drop_scratch_database(cls.dbname, cls.conn)
 
     def put(self, docs):
         for d in docs:

@@ -7,10 +7,9 @@ score. Uses a database of its own (a copy of the migrated test database).
 Needs BOXOFFICE_TEST_DATABASE_URL."""
 
 import json
-import os
 import unittest
 
-from pgtest import DATABASE_URL, drop_scratch_database, scratch_database
+from pgtest import ScratchDatabaseTest
 
 
 def event(i, title, seats, city="Mumbai"):
@@ -32,19 +31,12 @@ TRAIN_HIT = {"type": "train", "id": "90077", "title": "Quillon Mail", "number": 
              "to": {"code": "NDLS", "name": "New Delhi"}}
 
 
-class SearchHitsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        if not DATABASE_URL:
-            raise unittest.SkipTest("BOXOFFICE_TEST_DATABASE_URL is not set")
-        cls.dbname = "search_hits_%d" % os.getpid()
-        cls.conn = scratch_database(cls.dbname)
-        cls.cur = cls.conn.cursor()
-        cls.cur.execute("DELETE FROM search_documents")
+class SearchHitsTest(ScratchDatabaseTest):
+    SCRATCH_PREFIX = "search_hits"
 
     @classmethod
-    def tearDownClass(cls):
-        drop_scratch_database(cls.dbname, cls.conn)
+    def prepare(cls):
+        cls.cur.execute("DELETE FROM search_documents")
 
     def put(self, docs):
         self.cur.execute("SELECT search_documents_put(%s::jsonb)", (json.dumps(docs),))
