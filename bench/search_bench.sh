@@ -16,6 +16,11 @@
 # Next to the latencies: the CPU time per request (ms) of PostgreSQL,
 # boxoffice-fcgi and nginx (all their processes, from /proc) and of wrk,
 # which is steadier than throughput on a shared machine.
+# BENCH_KINDS (e.g. "healthz text") measures only those kinds;
+# BENCH_ROUNDS=N (default 1) measures every kind and stack N times, one
+# round after the other over the same data, and ends with the median of
+# each column over the rounds: one run's p99 moves with this machine's
+# stalls, so a target is judged on medians.
 # Leaves nothing running.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +28,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/stack.sh"
 
 SECONDS_EACH=${BENCH_SECONDS:-15}
+ROUNDS=${BENCH_ROUNDS:-1}
+KINDS=${BENCH_KINDS:-}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 BUILD=${BENCH_BUILD:-$ROOT/build-bench}
 RAILWAYS=${BENCH_RAILWAYS:-$ROOT/../shared/data/railways}
@@ -168,43 +175,71 @@ cpu_ticks() {
 }
 TICKS_PER_S=$(getconf CLK_TCK)
 
-say "== wrk: $CONNECTIONS connections, 2 threads, ${SECONDS_EACH} s per kind and stack"
-printf '%-16s %-7s %10s %10s %10s %8s %7s %7s %7s %7s  %s\n' kind stack p50_ms p99_ms \
-    req_per_s non2xx pg_ms fcgi_ms ngx_ms wrk_ms load
-for list in "$WORK"/list_*; do
-    kind=${list##*/list_}
-    kind=${kind#0_}
-    for stack in query cached; do
-        url=$URL
-        state=$WORK/stack
-        [ "$stack" = cached ] && url=$CACHED_URL && state=$WORK/stack-cached
-        # warm up, then measure
-        wrk -t2 -c"$CONNECTIONS" -d3s -s "$ROOT/bench/search_bench.lua" "$url" -- "$list" >/dev/null
-        pids="$PG_HOME/data/postmaster.pid $state/run/fcgi.pid $state/run/nginx.pid"
-        # shellcheck disable=SC2086
-        before=$(cpu_ticks $pids)
-        # wrk's own time: what this shell's finished children used (fields
-        # 16 and 17 of its stat), read just before and just after it
-        wrk_before=$(cut -d' ' -f16,17 /proc/$$/stat)
-        wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$ROOT/bench/search_bench.lua" \
-            "$url" -- "$list" >"$WORK/wrk_${kind}_$stack.txt"
-        wrk_after=$(cut -d' ' -f16,17 /proc/$$/stat)
-        # shellcheck disable=SC2086
-        after=$(cpu_ticks $pids)
-        awk -v kind="$kind" -v stack="$stack" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" \
-            -v before="$before $wrk_before" -v after="$after $wrk_after" -v hz="$TICKS_PER_S" '
-            function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
-                             if (v ~ /s$/) return v * 1000; return v }
-            $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
-            /requests in/ { n = $1 }
-            /^Requests\/sec/ { rps = $2 } /Non-2xx/ { bad = $NF }
-            END {
-                split(before, b, " "); split(after, a, " ")
-                for (i = 1; i <= 5; i++) per[i] = n > 0 ? (a[i] - b[i]) * 1000 / hz / n : 0
-                printf "%-16s %-7s %10.2f %10.2f %10.0f %8d %7.3f %7.3f %7.3f %7.3f  %s\n",
-                       kind, stack, p50, p99, rps, bad, per[1], per[2], per[3],
-                       per[4] + per[5], load }' \
-            "$WORK/wrk_${kind}_$stack.txt"
+say "== wrk: $CONNECTIONS connections, 2 threads, ${SECONDS_EACH} s per kind and stack, $ROUNDS round(s)"
+HEADER=$(printf '%-16s %-7s %10s %10s %10s %8s %7s %7s %7s %7s' kind stack p50_ms p99_ms \
+    req_per_s non2xx pg_ms fcgi_ms ngx_ms wrk_ms)
+echo "$HEADER  load"
+: >"$WORK/rows"
+round=0
+while [ "$round" -lt "$ROUNDS" ]; do
+    round=$((round + 1))
+    [ "$ROUNDS" -gt 1 ] && echo "-- round $round"
+    for list in "$WORK"/list_*; do
+        kind=${list##*/list_}
+        kind=${kind#0_}
+        if [ -n "$KINDS" ]; then
+            case " $KINDS " in *" $kind "*) ;; *) continue ;; esac
+        fi
+        for stack in query cached; do
+            url=$URL
+            state=$WORK/stack
+            [ "$stack" = cached ] && url=$CACHED_URL && state=$WORK/stack-cached
+            # warm up, then measure
+            wrk -t2 -c"$CONNECTIONS" -d3s -s "$ROOT/bench/search_bench.lua" "$url" -- "$list" \
+                >/dev/null
+            pids="$PG_HOME/data/postmaster.pid $state/run/fcgi.pid $state/run/nginx.pid"
+            # shellcheck disable=SC2086
+            before=$(cpu_ticks $pids)
+            # wrk's own time: what this shell's finished children used
+            # (fields 16 and 17 of its stat), read just before and just after it
+            wrk_before=$(cut -d' ' -f16,17 /proc/$$/stat)
+            wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency \
+                -s "$ROOT/bench/search_bench.lua" "$url" -- "$list" >"$WORK/wrk_${kind}_$stack.txt"
+            wrk_after=$(cut -d' ' -f16,17 /proc/$$/stat)
+            # shellcheck disable=SC2086
+            after=$(cpu_ticks $pids)
+            awk -v kind="$kind" -v stack="$stack" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" \
+                -v before="$before $wrk_before" -v after="$after $wrk_after" \
+                -v hz="$TICKS_PER_S" '
+                function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
+                                 if (v ~ /s$/) return v * 1000; return v }
+                $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+                /requests in/ { n = $1 }
+                /^Requests\/sec/ { rps = $2 } /Non-2xx/ { bad = $NF }
+                END {
+                    split(before, b, " "); split(after, a, " ")
+                    for (i = 1; i <= 5; i++) per[i] = n > 0 ? (a[i] - b[i]) * 1000 / hz / n : 0
+                    printf "%-16s %-7s %10.2f %10.2f %10.0f %8d %7.3f %7.3f %7.3f %7.3f  %s\n",
+                           kind, stack, p50, p99, rps, bad, per[1], per[2], per[3],
+                           per[4] + per[5], load }' \
+                "$WORK/wrk_${kind}_$stack.txt" | tee -a "$WORK/rows"
+        done
     done
 done
+if [ "$ROUNDS" -gt 1 ]; then
+    echo "-- median of $ROUNDS rounds"
+    echo "$HEADER"
+    # rows keep their first-seen order; each numeric column's median
+    python3 - "$WORK/rows" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    rows.setdefault((f[0], f[1]), []).append([float(x) for x in f[2:10]])
+for (kind, stack), runs in rows.items():
+    m = [statistics.median(col) for col in zip(*runs)]
+    print("%-16s %-7s %10.2f %10.2f %10.0f %8d %7.3f %7.3f %7.3f %7.3f"
+          % (kind, stack, m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]))
+PY
+fi
 say "== done ($DOCS documents: $(psql_b -tAc "SELECT count(*) FROM search_documents WHERE doc_type = 'event'") events, $TRAINS trains)"
