@@ -74,8 +74,9 @@ hold_call() {
 # busy_ticks: CPU time (clock ticks) the whole machine has been busy, less
 # what this shell's finished children (pgbench) used: PostgreSQL's time
 # and that of anything else running. Counting PostgreSQL's processes
-# alone from /proc gave impossible figures here (more CPU than two cores
-# have) whenever a backend exited during a run.
+# alone (each one's time, and the postmaster's reaped children's) gave
+# impossible figures in some runs here, more CPU than two cores have; I
+# did not find why.
 busy_ticks() {
     mine=$(cut -d' ' -f16,17 /proc/$$/stat)
     awk -v mine="$mine" '$1 == "cpu" { split(mine, m, " ");
@@ -102,7 +103,7 @@ measure() {
         tee -a "$WORK/rows"
 }
 
-say "== $ROUNDS round(s) of ${DURATION} s runs; PostgreSQL CPU ms per hold"
+say "== $ROUNDS round(s) of ${DURATION} s runs; CPU ms per hold: the machine less pgbench"
 printf '%-22s %10s %10s\n' run holds_per_s cpu_ms
 : >"$WORK/rows"
 round=0
