@@ -332,6 +332,17 @@ class OperationsTest(unittest.TestCase):
                      "boxoffice_holds_released_total", "boxoffice_sold_out_answers_total"):
             self.assertIn(name, m.body)
         self.assertIn('route="healthz",status="200"', m.body)
+        # Answers carry their length in bytes (nginx then sends them whole,
+        # not in chunks), errors and HEAD included.
+        for path, status in (("/api/events", 200), ("/api/events/999999999", 404),
+                             ("/api/search?q=Mumbai", 200)):
+            r = c.get(path)
+            self.assertEqual(r.status, status, r.body)
+            self.assertIsNone(r.headers.get("transfer-encoding"), path)
+            self.assertEqual(int(r.headers.get("content-length", -1)), len(r.body.encode()), path)
+            head = bo.Client().request("HEAD", path)
+            self.assertEqual((head.status, head.body), (status, ""), path)
+            self.assertEqual(head.headers.get("content-length"), r.headers["content-length"], path)
         # The static site is served by nginx (once the UI has a home page).
         import os
         if os.path.exists(os.path.join(os.environ.get("BOXOFFICE_ROOT", "../.."), "nginx/www/index.html")):
